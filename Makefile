@@ -1,0 +1,54 @@
+# Hallway: the two commands a newcomer needs are `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ROOT := $(abspath .)
+LOCAL := $(ROOT)/.local
+VENV := $(LOCAL)/venv
+PY := $(VENV)/bin/python
+export PATH := $(VENV)/bin:$(PATH)
+
+.PHONY: help
+help: ## list targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@scripts/dev/venv.sh
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## create .local/venv with every Python dependency
+
+.PHONY: proto
+proto: venv ## regenerate gen/hallway from proto/
+	$(PY) -m hallway_common.protogen
+
+.PHONY: infra-up
+infra-up: venv ## fetch (cached) and start Kafka, PostgreSQL, OpenSearch, SMTP sink on loopback
+	scripts/stack/up.sh
+
+.PHONY: infra-down
+infra-down: ## stop the local infrastructure
+	scripts/stack/down.sh
+
+.PHONY: up
+up: venv ## bring up everything: infrastructure, services, gateway, demo data (NO_SEED=1 to skip)
+	scripts/stack/up.sh
+	scripts/dev/run.sh start
+
+.PHONY: down
+down: ## stop services and infrastructure started by `make up`
+	-scripts/dev/run.sh stop
+	scripts/stack/down.sh
+
+.PHONY: token
+token: venv ## mint a bearer token: make token HANDLE=alice
+	@$(PY) -m hallway_gateway token $(HANDLE)
+
+.PHONY: lint
+lint: venv ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: test
+test: venv ## the whole suite: unit, integration, end-to-end, crash, deploy checks
+	scripts/dev/test.sh
