@@ -1,0 +1,165 @@
+"""The one gRPC server bootstrap: grpc.aio + health + reflection + metrics + errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from hallway_common.errors import HallwayError
+from hallway_common.logs import get_logger
+from hallway_common.metrics import GRPC_HANDLED, GRPC_LATENCY, GRPC_STARTED
+from hallway_common.tracing import adopt
+
+log = get_logger(__name__)
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+def _split(method: str) -> tuple[str, str]:
+    _, service, name = method.split("/")
+    return service, name
+
+
+class ServerInterceptor(grpc.aio.ServerInterceptor):
+    """RED metrics with go-grpc-prometheus names, trace adoption and error mapping."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Any],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(("/grpc.health", "/grpc.reflection")):
+            return handler
+        service, method = _split(details.method)
+        traceparent = dict(details.invocation_metadata or ()).get("traceparent")
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary, service, method, traceparent),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(handler.unary_stream, service, method, traceparent),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code
+    return grpc.StatusCode.OK if code in (None, 0) else grpc.StatusCode(code)
+
+
+async def _fail(context: grpc.aio.ServicerContext, exc: BaseException) -> None:
+    if isinstance(exc, HallwayError):
+        await context.abort(exc.code, exc.message)
+    log.exception("unhandled error in rpc")
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+
+def _wrap_unary(behavior: Any, service: str, method: str, traceparent: str | None) -> Any:
+    labels = ("unary", service, method)
+
+    async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        adopt(traceparent)
+        GRPC_STARTED.labels(*labels).inc()
+        start = time.perf_counter()
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            try:
+                response = await behavior(request, context)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await _fail(context, exc)
+            code = _code_of(context)
+            return response
+        except grpc.aio.AbortError:
+            code = _code_of(context)
+            raise
+        finally:
+            GRPC_HANDLED.labels(*labels, code.name).inc()
+            GRPC_LATENCY.labels(*labels).observe(time.perf_counter() - start)
+
+    return wrapper
+
+
+def _wrap_stream(behavior: Any, service: str, method: str, traceparent: str | None) -> Any:
+    labels = ("server_stream", service, method)
+
+    async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        adopt(traceparent)
+        GRPC_STARTED.labels(*labels).inc()
+        start = time.perf_counter()
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            try:
+                async for item in behavior(request, context):
+                    yield item
+            except (grpc.aio.AbortError, GeneratorExit):
+                raise
+            except Exception as exc:
+                await _fail(context, exc)
+            code = _code_of(context)
+        except grpc.aio.AbortError:
+            code = _code_of(context)
+            raise
+        except GeneratorExit:
+            code = grpc.StatusCode.CANCELLED
+            raise
+        finally:
+            GRPC_HANDLED.labels(*labels, code.name).inc()
+            GRPC_LATENCY.labels(*labels).observe(time.perf_counter() - start)
+
+    return wrapper
+
+
+class GrpcServer:
+    """A grpc.aio server with health checking and reflection for ``service_names``."""
+
+    def __init__(self, port: int, bind: str = "[::]") -> None:
+        self.server = grpc.aio.server(
+            interceptors=[ServerInterceptor()],
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.keepalive_time_ms", 30_000),
+                ("grpc.http2.max_pings_without_data", 0),
+            ],
+        )
+        self.health = health.aio.HealthServicer()
+        self.service_names: list[str] = []
+        self.address = f"{bind}:{port}"
+        self.port = port
+
+    def add(
+        self, register: Callable[[Any, grpc.aio.Server], None], servicer: Any, name: str
+    ) -> None:
+        register(servicer, self.server)
+        self.service_names.append(name)
+
+    async def start(self) -> None:
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
+        self.port = self.server.add_insecure_port(self.address)
+        await self.server.start()
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("grpc server listening", port=self.port, services=self.service_names)
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING first so load balancers drain, then finish in-flight RPCs."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)

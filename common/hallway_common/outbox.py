@@ -1,0 +1,143 @@
+"""Transactional outbox: ``enqueue`` inside the write's transaction, ``OutboxRelay`` publishes.
+
+The relay is the only publisher of domain events. It keeps per-key order by
+handing records to the idempotent producer one after another (the producer
+preserves enqueue order per partition) and only then waiting for the batch's
+acknowledgements; rows are deleted after Kafka acknowledged them. A crash
+between publish and delete republishes; consumers drop the duplicate by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+
+from hallway_common.events import Event
+from hallway_common.logs import get_logger
+from hallway_common.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+
+log = get_logger(__name__)
+
+NOTIFY_CHANNEL = "hallway_outbox"
+# Session-level advisory lock: one relay per database publishes at a time, which is
+# what keeps per-key order across replicas.
+_RELAY_LOCK = 0x4F555442  # "OUTB"
+
+
+async def enqueue(conn: asyncpg.Connection, events: list[Event], topic_prefix: str = "") -> None:
+    """Write events to the outbox in the caller's transaction."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("outbox.enqueue must run inside the write's transaction")
+    await conn.executemany(
+        """INSERT INTO outbox (event_id, topic, key, event_type, headers, payload)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        [(e.id, topic_prefix + e.topic, e.key, e.type, e.headers(), e.data) for e in events],
+    )
+    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order, then deletes them."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        broker: KafkaBroker,
+        batch_size: int = 500,
+        idle_poll_seconds: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._broker = broker
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll_seconds
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run until ``stop``; waits for leadership, then relays forever."""
+        while not self._stopping.is_set():
+            try:
+                await self._run_as_leader()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("outbox relay lost its database; retrying", error=str(exc))
+                await self._sleep(2.0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+
+    async def _run_as_leader(self) -> None:
+        lock_conn = await self._pool.acquire()
+        try:
+            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                if await self._sleep(2.0):
+                    return
+            await lock_conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            log.info("outbox relay is the leader")
+            while not self._stopping.is_set():
+                self._wakeup.clear()  # before reading, so no NOTIFY is missed
+                published = await self.relay_once()
+                await self._refresh_gauges()
+                if published < self._batch_size:
+                    await self._sleep(self._idle_poll)
+        finally:
+            await lock_conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+            await self._pool.release(lock_conn)  # closing the session frees the lock
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        rows = await self._pool.fetch(
+            "SELECT id, topic, key, headers, payload FROM outbox ORDER BY id LIMIT $1",
+            self._batch_size,
+        )
+        if not rows:
+            return 0
+        acks = []
+        for row in rows:  # sequential enqueue keeps per-partition order
+            acks.append(
+                await self._broker.publish(
+                    bytes(row["payload"]),
+                    row["topic"],
+                    key=row["key"].encode(),
+                    headers=row["headers"],
+                    no_confirm=True,
+                )
+            )
+        await asyncio.gather(*acks)
+        _fault_point("outbox.after_publish")
+        await self._pool.execute(
+            "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+        )
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(row["topic"]).inc()
+        return len(rows)
+
+    async def _refresh_gauges(self) -> None:
+        row = await self._pool.fetchrow(
+            "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox"
+        )
+        OUTBOX_BACKLOG.set(row["n"])
+        oldest = row["oldest"]
+        OUTBOX_OLDEST_AGE.set(time.time() - oldest.timestamp() if oldest else 0)
+
+    def _on_notify(self, *_args: object) -> None:
+        self._wakeup.set()
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep until woken, stopped or timed out; True when stopping."""
+        try:
+            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+        return self._stopping.is_set()
+
+
+def _fault_point(name: str) -> None:
+    """Crash here when HALLWAY_FAULT names this point (the crash tests use it)."""
+    if os.environ.get("HALLWAY_FAULT") == name:
+        log.warning("fault injected: exiting", fault=name)
+        os._exit(86)

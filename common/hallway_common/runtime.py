@@ -1,0 +1,180 @@
+"""The one service lifecycle: CLI (serve | migrate), start-up order, graceful shutdown.
+
+A service describes itself with ``build(rt)`` (register gRPC servicers, consumers,
+background tasks) and this module runs it: logs, metrics, database pool, topics,
+outbox relay, broker, gRPC server; on SIGTERM it reports NOT_SERVING, drains RPCs,
+stops consuming (committed offsets stay behind the durable effects) and closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+
+from hallway_common.config import DatabaseSettings, ServiceSettings, load_settings
+from hallway_common.consumer import EventConsumer
+from hallway_common.contracts import Topic, dlq_topic
+from hallway_common.db import create_pool, migrate
+from hallway_common.grpc_server import GrpcServer
+from hallway_common.kafka import LagMonitor, create_broker, ensure_topics
+from hallway_common.logs import configure_logging, get_logger
+from hallway_common.metrics import start_metrics_server
+from hallway_common.outbox import OutboxRelay
+
+log = get_logger(__name__)
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+class Runtime(Generic[S]):
+    """What one running service process has; passed to the service's ``build``."""
+
+    def __init__(self, name: str, settings: S) -> None:
+        self.name = name
+        self.settings = settings
+        self.broker = create_broker(settings, client_id=f"hallway-{name}")
+        self.grpc = GrpcServer(settings.grpc_port)
+        self.pool: asyncpg.Pool | None = None
+        self.consumers: list[EventConsumer] = []
+        self.produces: list[Topic] = []
+        self._tasks: list[Callable[[], Awaitable[Any]]] = []
+        self._closers: list[Callable[[], Awaitable[Any]]] = []
+
+    def topic(self, topic: Topic) -> str:
+        return self.settings.kafka_topic_prefix + topic.name
+
+    def consumer(self, group: str) -> EventConsumer:
+        """A consumer group of this service (dedup in its database when it has one)."""
+        consumer = EventConsumer(
+            self.broker, group, pool=self.pool, topic_prefix=self.settings.kafka_topic_prefix
+        )
+        self.consumers.append(consumer)
+        return consumer
+
+    def background(self, task: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``task`` for the life of the process (cancelled at shutdown)."""
+        self._tasks.append(task)
+
+    def on_close(self, closer: Callable[[], Awaitable[Any]]) -> None:
+        self._closers.append(closer)
+
+    async def open_database(self) -> asyncpg.Pool:
+        assert isinstance(self.settings, DatabaseSettings)
+        self.pool = await create_pool(
+            self.settings.database_url, max_size=self.settings.database_pool_max
+        )
+        self.on_close(self.pool.close)
+        return self.pool
+
+
+async def _serve(rt: Runtime, build: Callable[[Runtime], Awaitable[None]]) -> None:
+    settings = rt.settings
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+
+    start_metrics_server(settings.metrics_port)
+    if isinstance(settings, DatabaseSettings):
+        await rt.open_database()
+    await build(rt)
+
+    topics = [rt.topic(t) for t in rt.produces]
+    topics += [name for c in rt.consumers for name in c.topics]
+    topics += [c.dead_letter_topic for c in rt.consumers]
+    await ensure_topics(settings, sorted(set(topics)))
+
+    await rt.broker.start()
+    tasks = [asyncio.create_task(t(), name=getattr(t, "__name__", "task")) for t in rt._tasks]
+    relay = None
+    if rt.produces and rt.pool is not None and getattr(settings, "outbox_relay_enabled", False):
+        relay = OutboxRelay(rt.pool, rt.broker, batch_size=settings.outbox_batch_size)
+        tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+    if rt.consumers:
+        groups: dict[str, list[str]] = {}
+        for c in rt.consumers:
+            groups.setdefault(c.group, []).extend(c.topics)
+        tasks.append(asyncio.create_task(LagMonitor(settings, groups).run(), name="lag"))
+    await rt.grpc.start()
+    log.info("service started", grpc_port=rt.grpc.port, metrics_port=settings.metrics_port)
+
+    await _until_stopped_or_failed(stopping, tasks)
+
+    log.info("service stopping")
+    await rt.grpc.stop(settings.grpc_shutdown_grace_seconds)
+    if relay:
+        relay.stop()
+    await rt.broker.stop()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for closer in reversed(rt._closers):
+        with contextlib.suppress(Exception):
+            await closer()
+    log.info("service stopped")
+
+
+async def _until_stopped_or_failed(stopping: asyncio.Event, tasks: list[asyncio.Task]) -> None:
+    """Wait for a signal; a background task that dies takes the process down with it."""
+    waiter = asyncio.create_task(stopping.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not waiter and not task.cancelled() and task.exception():
+            log.error("background task failed", task=task.get_name(), error=repr(task.exception()))
+            stopping.set()
+    waiter.cancel()
+
+
+def run(
+    name: str,
+    settings_cls: type[S],
+    build: Callable[[Runtime[S]], Awaitable[None]],
+    *,
+    defaults: dict[str, Any],
+    migrate_packages: list[str] | None = None,
+    extra_migrate: Callable[[S], Awaitable[list[str]]] | None = None,
+    argv: list[str] | None = None,
+) -> None:
+    """``python -m hallway_<name> serve|migrate``."""
+    parser = argparse.ArgumentParser(prog=f"hallway_{name}")
+    parser.add_argument("command", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    settings = load_settings(settings_cls, **defaults)
+    configure_logging(name, settings.log_level)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a dependency; Windows lacks it
+        pass
+    try:
+        if args.command == "migrate":
+            applied = asyncio.run(_migrate(settings, migrate_packages or [], extra_migrate))
+            print(f"{name}: {len(applied)} migration(s) applied", *applied, sep="\n  ")
+        else:
+            asyncio.run(_serve(Runtime(name, settings), build))
+    except (OSError, asyncpg.PostgresError) as exc:
+        # A dependency that is not there is an operator problem, not a bug: one line.
+        sys.stderr.write(f"{name}: cannot {args.command}: {exc}\n")
+        raise SystemExit(1) from None
+
+
+async def _migrate(
+    settings: Any, packages: list[str], extra: Callable[[Any], Awaitable[list[str]]] | None
+) -> list[str]:
+    applied: list[str] = []
+    if packages:
+        applied += await migrate(settings.database_url, ["hallway_common", *packages])
+    if extra:
+        applied += await extra(settings)
+    return applied
+
+
+__all__ = ["Runtime", "dlq_topic", "run"]
