@@ -1,0 +1,3 @@
+from hallway_profile.app import main
+
+main()

@@ -1,0 +1,145 @@
+"""ProfileService over gRPC: translates protos to ``people`` calls and back."""
+
+from __future__ import annotations
+
+import asyncpg
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from hallway.profile.v1 import profile_pb2 as pb
+from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
+from hallway_common.pagination import page_size
+from hallway_profile import people
+from hallway_profile.people import parse_id
+
+
+def _ts(value) -> Timestamp:  # type: ignore[no-untyped-def]
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def to_proto(row: asyncpg.Record) -> pb.Person:
+    return pb.Person(
+        id=str(row["id"]),
+        handle=row["handle"],
+        display_name=row["display_name"],
+        title=row["title"],
+        department=row["department"],
+        manager_id=str(row["manager_id"]) if row["manager_id"] else "",
+        email=row["email"] or "",
+        created_at=_ts(row["created_at"]),
+        updated_at=_ts(row["updated_at"]),
+        version=row["version"],
+        follower_count=row["follower_count"],
+        following_count=row["following_count"],
+    )
+
+
+class ProfileServicer(pb_grpc.ProfileServiceServicer):
+    def __init__(self, pool: asyncpg.Pool, topic_prefix: str) -> None:
+        self.pool = pool
+        self.prefix = topic_prefix
+
+    async def CreatePerson(
+        self, request: pb.CreatePersonRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Person:
+        row = await people.do_create_person(
+            self.pool,
+            self.prefix,
+            {
+                "handle": request.handle,
+                "display_name": request.display_name,
+                "title": request.title,
+                "department": request.department,
+                "manager_id": parse_id(request.manager_id, "manager_id")
+                if request.manager_id
+                else None,
+                "email": request.email,
+            },
+        )
+        return to_proto(row)
+
+    async def GetPerson(
+        self, request: pb.GetPersonRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Person:
+        if request.WhichOneof("key") == "handle":
+            return to_proto(await people.get_person(self.pool, handle=request.handle))
+        return to_proto(await people.get_person(self.pool, person_id=parse_id(request.id, "id")))
+
+    async def BatchGetPeople(
+        self, request: pb.BatchGetPeopleRequest, context: grpc.aio.ServicerContext
+    ) -> pb.BatchGetPeopleResponse:
+        ids = [parse_id(i, "ids") for i in request.ids]
+        return pb.BatchGetPeopleResponse(
+            people=[to_proto(r) for r in await people.batch_get(self.pool, ids)]
+        )
+
+    async def UpdatePerson(
+        self, request: pb.UpdatePersonRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Person:
+        changes: dict = {
+            f: getattr(request, f)
+            for f in ("display_name", "title", "department", "email")
+            if request.HasField(f)
+        }
+        if request.HasField("manager_id"):  # an empty id removes the manager
+            changes["manager_id"] = (
+                parse_id(request.manager_id, "manager_id") if request.manager_id else None
+            )
+        row = await people.do_update_person(
+            self.pool, self.prefix, parse_id(request.id, "id"), changes
+        )
+        return to_proto(row)
+
+    async def ListPeople(
+        self, request: pb.ListPeopleRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListPeopleResponse:
+        page = await people.list_people(
+            self.pool, page_size(request.page_size, 50, 200), request.page_token
+        )
+        return pb.ListPeopleResponse(
+            people=[to_proto(r) for r in page.rows], next_page_token=page.next_token
+        )
+
+    async def Follow(
+        self, request: pb.FollowRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FollowResponse:
+        return await self._follow(request, follow=True)
+
+    async def Unfollow(
+        self, request: pb.FollowRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FollowResponse:
+        return await self._follow(request, follow=False)
+
+    async def _follow(self, request: pb.FollowRequest, follow: bool) -> pb.FollowResponse:
+        changed = await people.do_follow(
+            self.pool,
+            self.prefix,
+            parse_id(request.follower_id, "follower_id"),
+            parse_id(request.followee_id, "followee_id"),
+            follow,
+        )
+        return pb.FollowResponse(changed=changed)
+
+    async def ListFollowers(
+        self, request: pb.ListFollowsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListPeopleResponse:
+        return await self._list(request, "followers")
+
+    async def ListFollowing(
+        self, request: pb.ListFollowsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListPeopleResponse:
+        return await self._list(request, "following")
+
+    async def _list(self, request: pb.ListFollowsRequest, direction: str) -> pb.ListPeopleResponse:
+        page = await people.list_follows(
+            self.pool,
+            parse_id(request.person_id, "person_id"),
+            direction,
+            page_size(request.page_size, 50, 200),
+            request.page_token,
+        )
+        return pb.ListPeopleResponse(
+            people=[to_proto(r) for r in page.rows], next_page_token=page.next_token
+        )

@@ -1,0 +1,277 @@
+"""The directory and follow graph: ``check_*`` validates, ``do_*`` writes + enqueues events.
+
+Every ``do_*`` runs in one transaction with the outbox rows it causes.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from hallway_common.contracts import FollowChanged, PersonUpserted
+from hallway_common.errors import AlreadyExists, InvalidArgument, NotFound
+from hallway_common.events import new_event
+from hallway_common.outbox import enqueue
+from hallway_common.pagination import decode_cursor, encode_cursor
+from hallway_common.tracing import current_traceparent
+
+SOURCE = "/hallway/profile"
+HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TEXT_LIMITS = {"display_name": 100, "title": 100, "department": 100, "email": 254}
+PERSON_COLUMNS = """p.id, p.handle, p.display_name, p.title, p.department, p.manager_id, p.email,
+    p.active, p.version, p.created_at, p.updated_at,
+    (SELECT count(*) FROM follows f WHERE f.followee_id = p.id) AS follower_count,
+    (SELECT count(*) FROM follows f WHERE f.follower_id = p.id) AS following_count"""
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[asyncpg.Record]
+    next_token: str
+
+
+def parse_id(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError):
+        raise InvalidArgument(f"{field} must be a UUID, got {value!r}") from None
+
+
+def check_handle(handle: str) -> str:
+    if not HANDLE.match(handle):
+        raise InvalidArgument(
+            "handle must be 2-32 characters of a-z, 0-9, '.', '_' or '-', starting with a "
+            "letter or digit"
+        )
+    return handle
+
+
+def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Trim and bound the free-text fields; raise INVALID_ARGUMENT naming the field."""
+    out = {}
+    for name, value in fields.items():
+        if value is None or name not in TEXT_LIMITS:
+            out[name] = value
+            continue
+        value = value.strip()
+        if len(value) > TEXT_LIMITS[name]:
+            raise InvalidArgument(f"{name} is longer than {TEXT_LIMITS[name]} characters")
+        if name == "display_name" and not value:
+            raise InvalidArgument("display_name must not be empty")
+        if name == "email" and value and not EMAIL.match(value):
+            raise InvalidArgument("email is not an e-mail address")
+        out[name] = value
+    return out
+
+
+async def check_manager(
+    conn: asyncpg.Connection, person_id: uuid.UUID, manager_id: uuid.UUID
+) -> None:
+    """The manager exists and the chain above them does not lead back to the person."""
+    if manager_id == person_id:
+        raise InvalidArgument("a person cannot be their own manager")
+    cycle = await conn.fetchval(
+        """WITH RECURSIVE chain(id, depth) AS (
+               SELECT id, 0 FROM people WHERE id = $1
+               UNION ALL
+               SELECT p.manager_id, c.depth + 1 FROM people p JOIN chain c ON p.id = c.id
+               WHERE p.manager_id IS NOT NULL AND c.depth < 1000)
+           SELECT count(*) FILTER (WHERE id = $2) FROM chain""",
+        manager_id,
+        person_id,
+    )
+    if cycle is None:
+        raise InvalidArgument(f"manager {manager_id} does not exist")
+    if cycle:
+        raise InvalidArgument("that manager would make the reporting line a cycle")
+    if not await conn.fetchval("SELECT true FROM people WHERE id = $1", manager_id):
+        raise InvalidArgument(f"manager {manager_id} does not exist")
+
+
+def _person_event(kind: str, row: asyncpg.Record) -> Any:
+    payload = PersonUpserted(
+        person_id=row["id"],
+        handle=row["handle"],
+        display_name=row["display_name"],
+        title=row["title"],
+        department=row["department"],
+        manager_id=row["manager_id"],
+        active=row["active"],
+        version=row["version"],
+        occurred_at=row["updated_at"],
+    )
+    return new_event(f"hallway.profile.person.{kind}", SOURCE, payload, current_traceparent())
+
+
+async def get_person(
+    pool: asyncpg.Pool, *, person_id: uuid.UUID | None = None, handle: str | None = None
+) -> asyncpg.Record:
+    if person_id is not None:
+        row = await pool.fetchrow(
+            f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1", person_id
+        )
+    else:
+        row = await pool.fetchrow(
+            f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.handle = $1", handle
+        )
+    if row is None:
+        raise NotFound(f"person {person_id or handle} not found")
+    return row
+
+
+async def batch_get(pool: asyncpg.Pool, ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    if len(ids) > 500:
+        raise InvalidArgument("at most 500 ids per call")
+    rows = await pool.fetch(
+        f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = ANY($1::uuid[])", ids
+    )
+    by_id = {r["id"]: r for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def do_create_person(
+    pool: asyncpg.Pool, topic_prefix: str, fields: dict[str, Any]
+) -> asyncpg.Record:
+    fields = check_fields(fields)
+    check_handle(fields["handle"])
+    person_id = uuid.uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        if fields.get("manager_id"):
+            if not await conn.fetchval(
+                "SELECT true FROM people WHERE id = $1", fields["manager_id"]
+            ):
+                raise InvalidArgument(f"manager {fields['manager_id']} does not exist")
+        try:
+            await conn.execute(
+                """INSERT INTO people (id, handle, display_name, title, department, manager_id, email)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                person_id,
+                fields["handle"],
+                fields["display_name"],
+                fields.get("title") or "",
+                fields.get("department") or "",
+                fields.get("manager_id"),
+                fields.get("email") or None,
+            )
+        except asyncpg.UniqueViolationError:
+            raise AlreadyExists(f"handle {fields['handle']!r} is taken") from None
+        row = await conn.fetchrow(
+            f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1", person_id
+        )
+        await enqueue(conn, [_person_event("created", row)], topic_prefix)
+    return row
+
+
+async def do_update_person(
+    pool: asyncpg.Pool, topic_prefix: str, person_id: uuid.UUID, changes: dict[str, Any]
+) -> asyncpg.Record:
+    changes = check_fields(changes)
+    async with pool.acquire() as conn, conn.transaction():
+        current = await conn.fetchrow("SELECT * FROM people WHERE id = $1 FOR UPDATE", person_id)
+        if current is None:
+            raise NotFound(f"person {person_id} not found")
+        if changes.get("manager_id") is not None:
+            await check_manager(conn, person_id, changes["manager_id"])
+        updates = {
+            k: v for k, v in changes.items() if current[k] != (v if k != "email" else v or None)
+        }
+        if "email" in updates:
+            updates["email"] = updates["email"] or None
+        if updates:
+            sets = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(updates))
+            await conn.execute(
+                f"UPDATE people SET {sets}, version = version + 1, updated_at = now() WHERE id = $1",
+                person_id,
+                *updates.values(),
+            )
+        row = await conn.fetchrow(
+            f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1", person_id
+        )
+        if updates:
+            await enqueue(conn, [_person_event("updated", row)], topic_prefix)
+    return row
+
+
+async def list_people(pool: asyncpg.Pool, size: int, token: str) -> Page:
+    after = decode_cursor(token, 1)
+    rows = await pool.fetch(
+        f"SELECT {PERSON_COLUMNS} FROM people p WHERE $1::text IS NULL OR p.handle > $1 "
+        "ORDER BY p.handle LIMIT $2",
+        after[0] if after else None,
+        size + 1,
+    )
+    return _page(rows, size, lambda r: (r["handle"],))
+
+
+async def do_follow(
+    pool: asyncpg.Pool, topic_prefix: str, follower: uuid.UUID, followee: uuid.UUID, follow: bool
+) -> bool:
+    """Follow or unfollow; True when something changed (events only then)."""
+    if follower == followee:
+        raise InvalidArgument("a person cannot follow themselves")
+    async with pool.acquire() as conn, conn.transaction():
+        found = await conn.fetchval(
+            "SELECT count(*) FROM people WHERE id = ANY($1::uuid[])", [follower, followee]
+        )
+        if found != 2:
+            raise NotFound("follower or followee not found")
+        if follow:
+            status = await conn.execute(
+                "INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                follower,
+                followee,
+            )
+        else:
+            status = await conn.execute(
+                "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2",
+                follower,
+                followee,
+            )
+        changed = status.split()[-1] == "1"
+        if changed:
+            payload = FollowChanged(
+                follower_id=follower, followee_id=followee, occurred_at=datetime.now(UTC)
+            )
+            kind = "created" if follow else "deleted"
+            event = new_event(
+                f"hallway.profile.follow.{kind}", SOURCE, payload, current_traceparent()
+            )
+            await enqueue(conn, [event], topic_prefix)
+    return changed
+
+
+async def list_follows(
+    pool: asyncpg.Pool, person_id: uuid.UUID, direction: str, size: int, token: str
+) -> Page:
+    """Followers (direction='followers') or followees, newest first."""
+    await get_person(pool, person_id=person_id)
+    mine, other = (
+        ("followee_id", "follower_id")
+        if direction == "followers"
+        else ("follower_id", "followee_id")
+    )
+    after = decode_cursor(token, 2)
+    rows = await pool.fetch(
+        f"""SELECT {PERSON_COLUMNS}, f.created_at AS followed_at FROM follows f
+            JOIN people p ON p.id = f.{other}
+            WHERE f.{mine} = $1
+              AND ($2::timestamptz IS NULL OR (f.created_at, f.{other}) < ($2, $3::uuid))
+            ORDER BY f.created_at DESC, f.{other} DESC LIMIT $4""",
+        person_id,
+        datetime.fromisoformat(after[0]) if after else None,
+        uuid.UUID(after[1]) if after else None,
+        size + 1,
+    )
+    return _page(rows, size, lambda r: (r["followed_at"].isoformat(), str(r["id"])))
+
+
+def _page(rows: list[asyncpg.Record], size: int, key: Any) -> Page:
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, encode_cursor(*key(rows[-1])) if more and rows else "")
