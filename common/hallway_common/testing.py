@@ -1,0 +1,193 @@
+"""Test support shared by every service's tests: real servers, fresh stores, processes.
+
+Integration tests never fake Kafka, PostgreSQL or OpenSearch: the session fixture
+starts the local stack (idempotently) and each test session gets its own
+databases, topic prefix and index prefix, so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[2]
+LOGS = ROOT / ".local" / "logs" / "tests"
+ADMIN_DSN = os.environ.get(
+    "HALLWAY_TEST_ADMIN_DSN", "postgresql://hallway:hallway@127.0.0.1:5433/postgres"
+)
+KAFKA = os.environ.get("HALLWAY_TEST_KAFKA", "127.0.0.1:9092")
+OPENSEARCH = os.environ.get("HALLWAY_TEST_OPENSEARCH", "http://127.0.0.1:9201")
+SMTP_PORT = int(os.environ.get("HALLWAY_TEST_SMTP_PORT", "1025"))
+SMTP_MAILDIR = ROOT / ".local" / "data" / "smtp"
+
+RUN_ID = secrets.token_hex(3)
+
+
+def ensure_stack() -> None:
+    """Start the real infrastructure if it is not running (no-op when it is)."""
+    if os.environ.get("HALLWAY_STACK_ASSUMED_UP") == "1":
+        return
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "stack" / "up.sh")], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"local stack failed to start:\n{result.stdout}\n{result.stderr}")
+    os.environ["HALLWAY_STACK_ASSUMED_UP"] = "1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def create_database(label: str) -> str:
+    """A new empty database; returns its DSN."""
+    name = f"t_{label}_{RUN_ID}_{secrets.token_hex(2)}"
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_test_databases() -> None:
+    """Drop databases this run created (others' runs keep theirs)."""
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"t\\_%\\_{RUN_ID}\\_%"
+        )
+        for row in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def migrated_database(label: str, packages: list[str]) -> str:
+    from hallway_common.db import migrate
+
+    dsn = await create_database(label)
+    await migrate(dsn, ["hallway_common", *packages])
+    return dsn
+
+
+@dataclass
+class ServiceProcess:
+    """One service running as its own OS process, as in production."""
+
+    name: str
+    env: dict[str, str]
+    grpc_port: int = 0
+    metrics_port: int = 0
+    http_port: int = 0
+    proc: subprocess.Popen | None = None
+    log_path: Path = field(default_factory=Path)
+
+    @property
+    def grpc_address(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def start(self, extra_env: dict[str, str] | None = None, timeout: float = 60) -> ServiceProcess:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOGS / f"{self.name}-{RUN_ID}-{self.grpc_port or self.http_port}.log"
+        env = {**os.environ, **self.env, **(extra_env or {})}
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", f"hallway_{self.name}", "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        from hallway_common.healthcheck import check_grpc, check_http
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited {self.proc.returncode}:\n{self.tail()}")
+            ok = (
+                check_http(f"http://127.0.0.1:{self.http_port}/readyz")
+                if self.http_port
+                else check_grpc(self.grpc_address)
+            )
+            if ok:
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} not ready in {timeout}s:\n{self.tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(5)
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, like a node dying."""
+        self.stop(signal.SIGKILL)
+
+    def tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def base_env(topic_prefix: str) -> dict[str, str]:
+    return {
+        "HALLWAY_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+        "HALLWAY_KAFKA_TOPIC_PREFIX": topic_prefix,
+        "HALLWAY_LOG_LEVEL": "INFO",
+    }
+
+
+def service_process(name: str, topic_prefix: str, **env: str) -> ServiceProcess:
+    """A not-yet-started process of service ``name`` on free ports."""
+    grpc_port, metrics_port = free_port(), free_port()
+    all_env = {
+        **base_env(topic_prefix),
+        "HALLWAY_GRPC_PORT": str(grpc_port),
+        "HALLWAY_METRICS_PORT": str(metrics_port),
+        **{k if k.startswith("HALLWAY_") else f"HALLWAY_{k.upper()}": v for k, v in env.items()},
+    }
+    return ServiceProcess(name, all_env, grpc_port=grpc_port, metrics_port=metrics_port)
+
+
+async def eventually(
+    check: Callable[[], object], within: float = 30, interval: float = 0.2, what: str = ""
+) -> object:
+    """Poll ``check`` (sync or async) until it returns a truthy value; bounded, never a bare sleep."""
+    deadline = time.monotonic() + within
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if asyncio.iscoroutine(last):
+                last = await last
+            if last:
+                return last
+        except AssertionError as exc:
+            last = exc
+        await asyncio.sleep(interval)
+    raise AssertionError(f"not true within {within}s: {what or check} (last: {last!r})")
