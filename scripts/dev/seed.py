@@ -1,0 +1,108 @@
+"""Seeds a small demo organisation through the public gRPC APIs (idempotent).
+
+Thirty-six people in four departments with a reporting line, follows along teams
+and managers, and a few dozen posts with @mentions and #hashtags, so a newcomer's
+first page is not empty. Skipped when the first person already exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+
+import grpc
+
+from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
+from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
+from hallway_common.grpc_client import channel
+
+FIRST = "ada grace alan barbara edsger donald margaret linus ken dennis bjarne guido".split()
+LAST = "lovelace hopper turing liskov dijkstra knuth hamilton torvalds thompson ritchie".split()
+DEPARTMENTS = {
+    "Engineering": ["Platform engineer", "Backend engineer", "SRE"],
+    "Sales": ["Account executive", "Sales engineer"],
+    "People": ["HR partner", "Recruiter"],
+    "Operations": ["Warehouse lead", "Shift supervisor", "Logistics planner"],
+}
+TOPICS = ["launch", "safety", "onboarding", "kudos", "q3", "ideas"]
+LINES = [
+    "Shipped the new release today, thanks {m} for the late-night review! #launch",
+    "Reminder: safety walk-through at 10:00 on the loading dock #safety",
+    "Welcome to the team, {m}! Ask me anything about our tooling. #onboarding",
+    "Huge #kudos to {m} for untangling the billing outage.",
+    "Draft plan for #q3 is in the shared folder; comments welcome, {m}.",
+    "What if we ran a monthly demo day? {m} volunteered to host. #ideas",
+    "Coffee machine on floor 2 is fixed. Productivity restored.",
+    "Looking for someone who knows Kafka consumer groups well - {m}? #ideas",
+]
+
+
+async def main() -> int:
+    rnd = random.Random(42)
+    profile = profile_pb2_grpc.ProfileServiceStub(
+        channel(os.environ.get("HALLWAY_PROFILE_ADDR", "localhost:50051"), deadline=10)
+    )
+    feed = feed_pb2_grpc.FeedServiceStub(
+        channel(os.environ.get("HALLWAY_FEED_ADDR", "localhost:50052"), deadline=10)
+    )
+    try:
+        await profile.GetPerson(profile_pb2.GetPersonRequest(handle="ada"))
+        print("seed: demo organisation already present")
+        return 0
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+
+    people: list[profile_pb2.Person] = []
+    by_dept: dict[str, list[profile_pb2.Person]] = {d: [] for d in DEPARTMENTS}
+    for i in range(36):
+        first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+        handle = first if i < len(FIRST) else f"{first}.{last}"[:32]
+        dept = list(DEPARTMENTS)[i % len(DEPARTMENTS)]
+        team = by_dept[dept]
+        manager = team[0].id if team else (people[0].id if people else "")
+        person = await profile.CreatePerson(
+            profile_pb2.CreatePersonRequest(
+                handle=handle,
+                display_name=f"{first.title()} {last.title()}",
+                title=rnd.choice(DEPARTMENTS[dept]) if team else f"Head of {dept}",
+                department=dept,
+                manager_id=manager,
+                email=f"{handle}@example.com",
+            )
+        )
+        people.append(person)
+        team.append(person)
+    print(f"seed: {len(people)} people")
+
+    follows = 0
+    for person in people:
+        targets = {p.id for p in by_dept[person.department][:6]}
+        if person.manager_id:
+            targets.add(person.manager_id)
+        targets |= {p.id for p in rnd.sample(people, 4)}
+        targets.discard(person.id)
+        for target in targets:
+            await profile.Follow(
+                profile_pb2.FollowRequest(follower_id=person.id, followee_id=target)
+            )
+            follows += 1
+    print(f"seed: {follows} follows")
+
+    # Give feed a moment to receive the people it must resolve mentions against.
+    await asyncio.sleep(2)
+    for i in range(48):
+        author = people[i % len(people)]
+        mentioned = rnd.choice([p for p in people if p.id != author.id])
+        text = LINES[i % len(LINES)].format(m=f"@{mentioned.handle}")
+        await feed.CreatePost(
+            feed_pb2.CreatePostRequest(author_id=author.id, text=text, idempotency_key=f"seed-{i}")
+        )
+    print("seed: 48 posts")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
