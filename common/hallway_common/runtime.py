@@ -74,8 +74,8 @@ class Runtime(Generic[S]):
         return self.pool
 
 
-async def _serve(rt: Runtime, build: Callable[[Runtime], Awaitable[None]]) -> None:
-    settings = rt.settings
+async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[None]]) -> None:
+    rt = Runtime(name, settings)  # inside the loop: grpc.aio binds to the running loop
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -159,7 +159,7 @@ def run(
             applied = asyncio.run(_migrate(settings, migrate_packages or [], extra_migrate))
             print(f"{name}: {len(applied)} migration(s) applied", *applied, sep="\n  ")
         else:
-            asyncio.run(_serve(Runtime(name, settings), build))
+            asyncio.run(_serve(name, settings, build))
     except (OSError, asyncpg.PostgresError) as exc:
         # A dependency that is not there is an operator problem, not a bug: one line.
         sys.stderr.write(f"{name}: cannot {args.command}: {exc}\n")

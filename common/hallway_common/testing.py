@@ -46,6 +46,46 @@ def ensure_stack() -> None:
     os.environ["HALLWAY_STACK_ASSUMED_UP"] = "1"
 
 
+def metric(metrics_port: int, name: str, **labels: str) -> float:
+    """Sum of a metric's samples on a /metrics endpoint that match ``labels``."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+async def topic_records(topic: str) -> list:
+    """Every record currently on a topic (reads from the beginning to the end offsets)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # refresh metadata so the topic's partitions are known
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        records: list = []
+        async with asyncio.timeout(30):
+            while any([await consumer.position(tp) < end[tp] for tp in tps]):
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records += batch
+        return records
+    finally:
+        await consumer.stop()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,6 +154,19 @@ class ServiceProcess:
         )
         self.wait_ready(timeout)
         return self
+
+    def run_until_exit(self, extra_env: dict[str, str], timeout: float = 60) -> int:
+        """Run with extra settings (e.g. a fault point) and return the exit code."""
+        LOGS.mkdir(parents=True, exist_ok=True)
+        log = (LOGS / f"{self.name}-{RUN_ID}-fault.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", f"hallway_{self.name}", "serve"],
+            env={**os.environ, **self.env, **extra_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        return proc.wait(timeout)
 
     def wait_ready(self, timeout: float) -> None:
         from hallway_common.healthcheck import check_grpc, check_http
@@ -191,3 +244,59 @@ async def eventually(
             last = exc
         await asyncio.sleep(interval)
     raise AssertionError(f"not true within {within}s: {what or check} (last: {last!r})")
+
+
+DB_SERVICES = {"profile", "feed", "notification"}
+
+
+@dataclass
+class System:
+    """Several services wired together on one topic prefix, each a real process."""
+
+    topic_prefix: str
+    index_prefix: str
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    dsns: dict[str, str] = field(default_factory=dict)
+
+    async def prepare(self, name: str, **env: str) -> ServiceProcess:
+        """Create (not start) a service process with its own fresh store."""
+        if name in DB_SERVICES and name not in self.dsns:
+            self.dsns[name] = await migrated_database(name, [f"hallway_{name}"])
+        if name in DB_SERVICES:
+            env.setdefault("database_url", self.dsns[name])
+        if name == "search":
+            env.setdefault("opensearch_url", OPENSEARCH)
+            env.setdefault("opensearch_index_prefix", self.index_prefix)
+        if name == "notification":
+            env.setdefault("smtp_host", "127.0.0.1")
+            env.setdefault("smtp_port", str(SMTP_PORT))
+        proc = service_process(name, self.topic_prefix, **env)
+        self.processes[name] = proc
+        return proc
+
+    async def start(self, *names: str) -> System:
+        for name in names:
+            proc = self.processes.get(name) or await self.prepare(name)
+            proc.start()
+        return self
+
+    def gateway(self, jwt_secret: str) -> ServiceProcess:
+        """The gateway process, pointed at the services of this system."""
+        port = free_port()
+        env = {
+            **base_env(self.topic_prefix),
+            "HALLWAY_HTTP_PORT": str(port),
+            "HALLWAY_JWT_SECRET": jwt_secret,
+            **{
+                f"HALLWAY_{n.upper()}_ADDR": p.grpc_address
+                for n, p in self.processes.items()
+                if n != "gateway"
+            },
+        }
+        proc = ServiceProcess("gateway", env, http_port=port)
+        self.processes["gateway"] = proc
+        return proc
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.processes.values())):
+            proc.stop()

@@ -1,0 +1,140 @@
+"""The profile service as a process against real PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import grpc
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from hallway.profile.v1 import profile_pb2 as pb
+from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
+from hallway_common import testing
+from hallway_common.grpc_client import channel
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def profile(topic_prefix: str):
+    dsn = await testing.migrated_database("profile", ["hallway_profile"])
+    proc = testing.service_process("profile", topic_prefix, database_url=dsn).start()
+    ch = channel(proc.grpc_address)
+    yield pb_grpc.ProfileServiceStub(ch), proc, dsn
+    await ch.close()
+    proc.stop()
+
+
+async def _person(stub, handle: str, **fields) -> pb.Person:
+    return await stub.CreatePerson(
+        pb.CreatePersonRequest(handle=handle, display_name=handle.title(), **fields)
+    )
+
+
+async def test_create_get_update_person(profile, unique: str) -> None:
+    stub, _, _ = profile
+    boss = await _person(stub, f"boss{unique}", department="Eng")
+    ada = await _person(stub, f"ada{unique}", manager_id=boss.id, email="ada@example.com")
+    assert ada.manager_id == boss.id and ada.version == 1
+
+    got = await stub.GetPerson(pb.GetPersonRequest(handle=ada.handle))
+    assert got.id == ada.id and got.email == "ada@example.com"
+
+    updated = await stub.UpdatePerson(pb.UpdatePersonRequest(id=ada.id, title="CTO"))
+    assert updated.title == "CTO" and updated.version == 2
+    cleared = await stub.UpdatePerson(pb.UpdatePersonRequest(id=ada.id, manager_id=""))
+    assert cleared.manager_id == "" and cleared.version == 3
+
+
+async def test_bad_input_is_rejected_and_writes_nothing(profile, unique: str) -> None:
+    stub, _, dsn = profile
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _person(stub, "Not A Handle")
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "handle" in err.value.details()
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _person(stub, f"x{unique}", manager_id=str(uuid.uuid4()))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    await _person(stub, f"dup{unique}")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _person(stub, f"dup{unique}")
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetPerson(pb.GetPersonRequest(id=str(uuid.uuid4())))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert (
+            await conn.fetchval("SELECT count(*) FROM people WHERE handle = $1", f"x{unique}") == 0
+        )
+    finally:
+        await conn.close()
+
+
+async def test_manager_cycle_is_rejected(profile, unique: str) -> None:
+    stub, _, _ = profile
+    a = await _person(stub, f"a{unique}")
+    b = await _person(stub, f"b{unique}", manager_id=a.id)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.UpdatePerson(pb.UpdatePersonRequest(id=a.id, manager_id=b.id))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "cycle" in err.value.details()
+
+
+async def test_follow_lists_and_events(profile, unique: str, topic_prefix: str) -> None:
+    stub, _, _ = profile
+    a, b, c = [await _person(stub, f"{n}{unique}") for n in "fgh"]
+    assert (await stub.Follow(pb.FollowRequest(follower_id=a.id, followee_id=b.id))).changed
+    assert not (await stub.Follow(pb.FollowRequest(follower_id=a.id, followee_id=b.id))).changed
+    await stub.Follow(pb.FollowRequest(follower_id=c.id, followee_id=b.id))
+
+    followers = await stub.ListFollowers(pb.ListFollowsRequest(person_id=b.id, page_size=1))
+    assert [p.id for p in followers.people] == [c.id] and followers.next_page_token
+    rest = await stub.ListFollowers(
+        pb.ListFollowsRequest(person_id=b.id, page_size=1, page_token=followers.next_page_token)
+    )
+    assert [p.id for p in rest.people] == [a.id] and not rest.next_page_token
+    assert (await stub.GetPerson(pb.GetPersonRequest(id=b.id))).follower_count == 2
+
+    assert (await stub.Unfollow(pb.FollowRequest(follower_id=a.id, followee_id=b.id))).changed
+    following = await stub.ListFollowing(pb.ListFollowsRequest(person_id=a.id))
+    assert list(following.people) == []
+
+    # The outbox relay published created, created, deleted for a's key, in order.
+    events = await _consume(f"{topic_prefix}hallway.profile.follow.v1", key=a.id, count=2)
+    assert [h["ce_type"] for h, _ in events] == [
+        "hallway.profile.follow.created",
+        "hallway.profile.follow.deleted",
+    ]
+    header, body = events[0]
+    assert header["ce_specversion"] == "1.0" and header["traceparent"].startswith("00-")
+    assert body == {**body, "follower_id": a.id, "followee_id": b.id}
+
+
+async def _consume(topic: str, key: str, count: int) -> list[tuple[dict, dict]]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=testing.KAFKA, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: list[tuple[dict, dict]] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for r in records:
+                        if r.key == key.encode():
+                            headers = {k: v.decode() for k, v in r.headers}
+                            found.append((headers, orjson.loads(r.value)))
+    finally:
+        await consumer.stop()
+    return found
