@@ -1,0 +1,3 @@
+from hallway_notification.app import main
+
+main()

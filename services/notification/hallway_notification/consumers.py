@@ -1,0 +1,60 @@
+"""Event handlers of the ``hallway-notification`` consumer group.
+
+Each runs inside the consumer base's transaction (``conn``), which also records
+the event id: the effect happens exactly once or is retried as a whole.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from hallway_common.contracts import FOLLOW, POST, FollowChanged, Payload, PostCreated, PostDeleted
+from hallway_common.events import Event
+from hallway_common.logs import get_logger
+from hallway_common.runtime import Runtime
+from hallway_notification import inbox
+
+log = get_logger(__name__)
+
+GROUP = "hallway-notification"
+
+
+async def on_post(event: Event, payload: Payload, conn: asyncpg.Connection | None) -> None:
+    """post.created -> MENTION per mentioned person; post.deleted -> remove them."""
+    assert conn is not None
+    if isinstance(payload, PostCreated):
+        await inbox.do_notify_mentions(
+            conn,
+            event.id,
+            payload.post_id,
+            payload.author_id,
+            payload.text,
+            payload.mentions,
+            payload.occurred_at,
+        )
+    elif isinstance(payload, PostDeleted):
+        removed = await inbox.do_forget_post(conn, payload.post_id)
+        if removed:
+            log.info(
+                "removed notifications of deleted post", post_id=str(payload.post_id), count=removed
+            )
+
+
+async def on_follow(event: Event, payload: Payload, conn: asyncpg.Connection | None) -> None:
+    """follow.created -> NEW_FOLLOWER for the followee.
+
+    follow.deleted changes nothing: the follow did happen, and withdrawing an
+    already seen notification would only confuse. (A later unread-only cleanup
+    could go here.)
+    """
+    assert conn is not None
+    if event.type == "hallway.profile.follow.created" and isinstance(payload, FollowChanged):
+        await inbox.do_notify_follower(
+            conn, event.id, payload.follower_id, payload.followee_id, payload.occurred_at
+        )
+
+
+def register(rt: Runtime) -> None:
+    consumer = rt.consumer(GROUP)
+    consumer.on(POST, on_post, "Mentions become notifications; deleted posts leave inboxes.")
+    consumer.on(FOLLOW, on_follow, "New followers become notifications.")

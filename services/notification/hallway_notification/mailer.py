@@ -1,0 +1,204 @@
+"""Immediate emails for mentions, sent by a background task from ``email_outbox``.
+
+The consumer only queues a row (in its transaction); this task claims due rows
+with a lease (``FOR UPDATE SKIP LOCKED``, so replicas share the work), sends them
+over one SMTP connection per batch in a worker thread (smtplib; the standard
+library has no async client), then deletes sent rows or schedules a retry. SMTP
+being down therefore never stops the consumer. Delivery is at least once: a crash
+between the SMTP server's "250" and the delete sends that email again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import asyncpg
+
+from hallway_common.logs import get_logger
+from hallway_notification.metrics import EMAILS_SENT
+
+log = get_logger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE_SECONDS = 300
+BATCH = 50
+
+CLAIM_SQL = """
+WITH due AS (
+    SELECT id FROM email_outbox
+    WHERE failed_at IS NULL AND next_attempt_at <= now()
+    ORDER BY next_attempt_at LIMIT $1
+    FOR UPDATE SKIP LOCKED),
+claimed AS (
+    UPDATE email_outbox q SET attempts = q.attempts + 1,
+                              next_attempt_at = now() + make_interval(secs => $2)
+    FROM due WHERE q.id = due.id
+    RETURNING q.id, q.notification_id, q.attempts)
+SELECT c.id, c.attempts, n.kind, n.snippet, n.post_id, e.email
+FROM claimed c
+JOIN notifications n ON n.id = c.notification_id
+LEFT JOIN email_addresses e ON e.person_id = n.person_id
+ORDER BY c.id
+"""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    sender: str
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    timeout: float = 10.0
+
+
+class PermanentFailure(Exception):
+    """Retrying will not help (bad address, rejected by the server)."""
+
+
+def mention_email(sender: str, to: str, text: str, public_url: str) -> EmailMessage:
+    """The email for one mention. Carries only the public post's snippet.
+
+    EmailMessage refuses header values with line breaks, so an address cannot
+    inject headers (ValueError, treated as a permanent failure).
+    """
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = "You were mentioned on Hallway"
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "hallway.local")
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    body = f"A colleague mentioned you in a post:\n\n    {text}\n\n"
+    if public_url:
+        body += f"Open Hallway to read and reply: {public_url.rstrip('/')}/\n"
+    msg.set_content(body)
+    return msg
+
+
+def _classify(exc: BaseException) -> BaseException:
+    """Permanent for 5xx replies and refused recipients; everything else is retried."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | ValueError):
+        return PermanentFailure(str(exc))
+    if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500:
+        return PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}")
+    return exc
+
+
+def send_batch(config: SmtpConfig, messages: list[EmailMessage]) -> list[BaseException | None]:
+    """Send over one connection (blocking; run in a thread). One result per message."""
+    results: list[BaseException | None] = []
+    try:
+        with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:
+            if config.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if config.username:
+                smtp.login(config.username, config.password)
+            for msg in messages:
+                try:
+                    smtp.send_message(msg)
+                    results.append(None)
+                except (smtplib.SMTPException, ValueError) as exc:
+                    results.append(_classify(exc))
+                    if isinstance(exc, smtplib.SMTPServerDisconnected):
+                        break
+    except (OSError, smtplib.SMTPException) as exc:  # connect/login failed: all retry
+        results += [_classify(exc)] * (len(messages) - len(results))
+    results += [ConnectionError("not attempted")] * (len(messages) - len(results))
+    return results
+
+
+class Mailer:
+    """Drains ``email_outbox`` for the life of the process."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        config: SmtpConfig,
+        public_url: str = "",
+        poll_seconds: float = 5.0,
+    ) -> None:
+        self._pool = pool
+        self._config = config
+        self._public_url = public_url
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A new notification was committed: look for due emails now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                handled = await self.send_due()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("mailer could not reach its database", error=repr(exc))
+                handled = 0
+            if handled < BATCH:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                except TimeoutError:
+                    pass
+
+    async def send_due(self) -> int:
+        """Claim, send and settle one batch; returns how many rows were handled."""
+        rows = await self._pool.fetch(CLAIM_SQL, BATCH, float(LEASE_SECONDS))
+        if not rows:
+            return 0
+        gone = [r["id"] for r in rows if not r["email"]]  # address removed since queueing
+        todo = [r for r in rows if r["email"]]
+        outcome: dict[int, BaseException | None] = {}
+        batch: list[tuple[int, EmailMessage]] = []
+        for row in todo:
+            try:
+                msg = mention_email(
+                    self._config.sender, row["email"], row["snippet"], self._public_url
+                )
+                batch.append((row["id"], msg))
+            except ValueError as exc:  # an address that cannot be a header
+                outcome[row["id"]] = PermanentFailure(str(exc))
+        if batch:
+            results = await asyncio.to_thread(send_batch, self._config, [m for _, m in batch])
+            outcome.update(zip((i for i, _ in batch), results, strict=True))
+
+        done = gone + [r["id"] for r in todo if outcome[r["id"]] is None]
+        failed, retry = [], []
+        for r in todo:
+            error = outcome[r["id"]]
+            if error is None:
+                continue
+            if isinstance(error, PermanentFailure) or r["attempts"] >= MAX_ATTEMPTS:
+                failed.append((r["id"], str(error)[:1000]))
+            else:
+                backoff = min(3600.0, 10.0 * 2 ** (r["attempts"] - 1))
+                retry.append((r["id"], str(error)[:1000], backoff))
+        async with self._pool.acquire() as conn, conn.transaction():
+            if done:
+                await conn.execute("DELETE FROM email_outbox WHERE id = ANY($1::bigint[])", done)
+            if failed:
+                await conn.executemany(
+                    "UPDATE email_outbox SET failed_at = now(), last_error = $2 WHERE id = $1",
+                    failed,
+                )
+            if retry:
+                await conn.executemany(
+                    """UPDATE email_outbox SET last_error = $2,
+                              next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1""",
+                    retry,
+                )
+        sent_count = len(done) - len(gone)
+        if sent_count:
+            EMAILS_SENT.inc(sent_count)
+        for row_id, error in failed:
+            log.error("email given up", email_outbox_id=row_id, error=error)
+        if retry:
+            log.warning("emails will be retried", count=len(retry), error=retry[0][1])
+        return len(rows)
