@@ -1,0 +1,3 @@
+from hallway_search.app import main
+
+main()

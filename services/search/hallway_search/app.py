@@ -1,0 +1,47 @@
+"""The search service process: indexes people and posts from Kafka, answers gRPC queries."""
+
+from __future__ import annotations
+
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+
+from hallway.search.v1 import search_pb2, search_pb2_grpc
+from hallway_common.contracts import PERSON, POST
+from hallway_common.runtime import Runtime, run
+from hallway_search.grpc_api import SearchServicer
+from hallway_search.indexing import Indexer, OpenSearchBusy
+from hallway_search.indices import IndexNames, SearchSettings, create_client, migrate, prepare
+from hallway_search.searching import Searcher
+
+SERVICE_NAME = search_pb2.DESCRIPTOR.services_by_name["SearchService"].full_name
+CONSUMER_GROUP = "hallway-search"
+DEFAULTS = {
+    "grpc_port": 50053,
+    "metrics_port": 9103,
+}
+
+__all__ = ["SearchSettings", "build", "main"]
+
+
+async def build(rt: Runtime[SearchSettings]) -> None:
+    client = create_client(rt.settings)
+    rt.on_close(client.close)
+    # Same function as `migrate`: a fresh cluster or a test run works in any order.
+    await prepare(client, rt.settings)
+    names = IndexNames(rt.settings.opensearch_index_prefix)
+
+    indexer = Indexer(client, names)
+    consumer = rt.consumer(CONSUMER_GROUP)
+    # OpenSearch being down or overloaded is not the message's fault: retry, never DLQ.
+    consumer.transient += (OpenSearchConnectionError, OpenSearchBusy)
+    consumer.on(PERSON, indexer.on_person, "People, indexed for directory search.")
+    consumer.on(POST, indexer.on_post, "Posts, indexed for full-text search; deletes tombstoned.")
+
+    rt.grpc.add(
+        search_pb2_grpc.add_SearchServiceServicer_to_server,
+        SearchServicer(Searcher(client, names)),
+        SERVICE_NAME,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    run("search", SearchSettings, build, defaults=DEFAULTS, extra_migrate=migrate, argv=argv)
