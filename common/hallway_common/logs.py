@@ -57,6 +57,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 
 def get_logger(name: str | None = None) -> structlog.typing.FilteringBoundLogger:
-    """A structured logger; ``name`` becomes the ``logger`` field."""
-    log = structlog.get_logger()
-    return log.bind(logger=name) if name else log
+    """A structured logger; ``name`` becomes the ``module`` field."""
+    # Stays a lazy proxy, so module-level loggers pick up configure_logging() later.
+    return structlog.get_logger(module=name) if name else structlog.get_logger()

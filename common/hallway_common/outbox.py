@@ -85,8 +85,10 @@ class OutboxRelay:
                 if published < self._batch_size:
                     await self._sleep(self._idle_poll)
         finally:
-            await lock_conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-            await self._pool.release(lock_conn)  # closing the session frees the lock
+            try:
+                await lock_conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+            finally:
+                await self._pool.release(lock_conn)  # resetting the session frees the lock
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published."""

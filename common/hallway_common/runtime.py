@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -93,10 +92,11 @@ async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[
 
     await rt.broker.start()
     tasks = [asyncio.create_task(t(), name=getattr(t, "__name__", "task")) for t in rt._tasks]
-    relay = None
+    relay = relay_task = None
     if rt.produces and rt.pool is not None and getattr(settings, "outbox_relay_enabled", False):
         relay = OutboxRelay(rt.pool, rt.broker, batch_size=settings.outbox_batch_size)
-        tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        tasks.append(relay_task)
     if rt.consumers:
         groups: dict[str, list[str]] = {}
         for c in rt.consumers:
@@ -109,15 +109,20 @@ async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[
 
     log.info("service stopping")
     await rt.grpc.stop(settings.grpc_shutdown_grace_seconds)
-    if relay:
+    if relay and relay_task:
+        # Let the relay finish its batch and release its connection (and leader
+        # lock) instead of cancelling it halfway through.
         relay.stop()
+        await asyncio.wait([relay_task], timeout=10)
     await rt.broker.stop()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     for closer in reversed(rt._closers):
-        with contextlib.suppress(Exception):
-            await closer()
+        try:
+            await asyncio.wait_for(closer(), 10)
+        except Exception as exc:
+            log.warning("close failed", closer=getattr(closer, "__qualname__", ""), error=repr(exc))
     log.info("service stopped")
 
 
