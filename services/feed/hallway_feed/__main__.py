@@ -1,0 +1,3 @@
+from hallway_feed.app import main
+
+main()

@@ -1,0 +1,76 @@
+"""The feed service process: posts and timelines over gRPC, events via the outbox,
+replicas of people and follows, and the home timeline fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import Field
+
+from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
+from hallway_common.config import DatabaseSettings
+from hallway_common.consumer import purge_processed_events
+from hallway_common.contracts import FOLLOW, PERSON, POST
+from hallway_common.logs import get_logger
+from hallway_common.runtime import Runtime, run
+from hallway_feed.fanout import FanoutHandler
+from hallway_feed.grpc_api import FeedServicer
+from hallway_feed.replica import FollowHandler, on_person
+
+log = get_logger(__name__)
+
+SERVICE_NAME = feed_pb2.DESCRIPTOR.services_by_name["FeedService"].full_name
+DEFAULTS = {
+    "grpc_port": 50052,
+    "metrics_port": 9102,
+    "database_url": "postgresql://hallway:hallway@localhost:5433/feed",
+}
+
+
+class FeedSettings(DatabaseSettings):
+    # HALLWAY_FEED_FANOUT_MAX_FOLLOWERS: authors above this are merged on read.
+    feed_fanout_max_followers: int = Field(default=10_000, ge=0)
+    # HALLWAY_FEED_FOLLOW_BACKFILL_POSTS: recent posts copied on follow (0 = none).
+    feed_follow_backfill_posts: int = Field(default=20, ge=0, le=1000)
+    # How long consumed event ids are kept for dedup (beyond Kafka's retention).
+    feed_processed_events_retention_days: int = Field(default=7, ge=1)
+
+
+async def build(rt: Runtime[FeedSettings]) -> None:
+    assert rt.pool is not None
+    pool, settings = rt.pool, rt.settings
+    rt.produces += [POST]
+    rt.grpc.add(
+        feed_pb2_grpc.add_FeedServiceServicer_to_server,
+        FeedServicer(pool, settings.kafka_topic_prefix),
+        SERVICE_NAME,
+    )
+    replicas = rt.consumer("hallway-feed")
+    replicas.on(PERSON, on_person, "People replica: mention resolution and author checks.")
+    replicas.on(
+        FOLLOW,
+        FollowHandler(settings.feed_follow_backfill_posts),
+        "Follow graph replica for fan-out; unfollow removes the followee from the home timeline.",
+    )
+    rt.consumer("hallway-feed-fanout").on(
+        POST,
+        FanoutHandler(settings.feed_fanout_max_followers),
+        "Home timeline fan-out on write (merge on read for large authors).",
+    )
+
+    async def purge_dedup_ids() -> None:
+        """Forget consumed event ids older than any redelivery, hourly."""
+        while True:
+            try:
+                await purge_processed_events(pool, settings.feed_processed_events_retention_days)
+            except Exception as exc:  # the next round retries; never take the process down
+                log.warning("purging processed events failed", error=repr(exc))
+            await asyncio.sleep(3600)
+
+    rt.background(purge_dedup_ids)
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(
+        "feed", FeedSettings, build, defaults=DEFAULTS, migrate_packages=["hallway_feed"], argv=argv
+    )

@@ -1,0 +1,17 @@
+"""Feed service metrics (names are a contract: docs/conventions.md)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+from hallway_common.metrics import LATENCY_BUCKETS
+
+POSTS_CREATED = Counter("hallway_feed_posts_created_total", "Posts created (not retries).")
+FANOUT_ROWS = Counter(
+    "hallway_feed_fanout_rows_total", "Rows written into home timelines by the fan-out."
+)
+FANOUT_SECONDS = Histogram(
+    "hallway_feed_fanout_seconds",
+    "Time to fan one post out into its followers' home timelines.",
+    buckets=LATENCY_BUCKETS,
+)

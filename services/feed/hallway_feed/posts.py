@@ -1,0 +1,275 @@
+"""Posts and timelines: ``check_*`` validates, ``do_*`` writes + enqueues events.
+
+Every ``do_*`` runs in one transaction with the outbox rows it causes. Deleted posts
+are tombstones (content scrubbed) and are never served.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from hallway_common.contracts import PostCreated, PostDeleted
+from hallway_common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+from hallway_common.events import new_event
+from hallway_common.outbox import enqueue
+from hallway_common.pagination import decode_cursor, encode_cursor
+from hallway_common.tracing import current_traceparent
+from hallway_feed import text as rules
+from hallway_feed.metrics import POSTS_CREATED
+
+SOURCE = "/hallway/feed"
+POST_COLUMNS = "p.id, p.author_id, p.text, p.mentions, p.hashtags, p.version, p.created_at"
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[asyncpg.Record]
+    next_token: str
+
+
+async def resolve_mentions(
+    conn: asyncpg.Connection, candidates: list[tuple[str, ...]]
+) -> list[dict[str, str]]:
+    """Mentioned people ({person_id, handle}) among the candidates, via the replica.
+
+    Unknown or deactivated handles are not mentions. For a token with alternatives
+    the first one that is a person wins; a person mentioned twice counts once.
+    """
+    handles = sorted({h for options in candidates for h in options})
+    if not handles:
+        return []
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (handle) id, handle FROM people
+           WHERE handle = ANY($1::text[]) AND active ORDER BY handle, version DESC""",
+        handles,
+    )
+    by_handle = {r["handle"]: r["id"] for r in rows}
+    mentions: dict[uuid.UUID, dict[str, str]] = {}
+    for options in candidates:
+        for handle in options:
+            if handle in by_handle:
+                person = by_handle[handle]
+                mentions.setdefault(person, {"person_id": str(person), "handle": handle})
+                break
+    return list(mentions.values())
+
+
+async def check_author(conn: asyncpg.Connection, author_id: uuid.UUID) -> None:
+    """The author is an active person in the replica (FAILED_PRECONDITION otherwise)."""
+    active = await conn.fetchval("SELECT active FROM people WHERE id = $1", author_id)
+    if active is None:
+        raise FailedPrecondition(
+            f"author {author_id} is not a known person (unknown id, or the directory "
+            "update has not reached the feed yet)"
+        )
+    if not active:
+        raise FailedPrecondition(f"author {author_id} is deactivated")
+
+
+async def do_create_post(
+    pool: asyncpg.Pool,
+    topic_prefix: str,
+    author_id: uuid.UUID,
+    text: str,
+    idempotency_key: str = "",
+) -> tuple[asyncpg.Record, bool]:
+    """Create a post; returns (post, created). A retry with the same key returns the first.
+
+    The same key with different text is ALREADY_EXISTS (a key names one request);
+    a key whose post was deleted since is FAILED_PRECONDITION.
+    """
+    text = rules.check_text(text)
+    key = rules.check_idempotency_key(idempotency_key)
+    candidates = rules.mention_candidates(text)
+    hashtags = rules.parse_hashtags(text)
+    async with pool.acquire() as conn, conn.transaction():
+        await check_author(conn, author_id)
+        if key is not None:
+            existing = await _by_key(conn, author_id, key)
+            if existing is not None:
+                return _replay(existing, text), False
+        mentions = await resolve_mentions(conn, candidates)
+        post_id = uuid.uuid4()
+        now = datetime.now(UTC)
+        row = await conn.fetchrow(
+            f"""INSERT INTO posts AS p (id, author_id, text, mentions, hashtags, idempotency_key,
+                                        created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL
+                DO NOTHING
+                RETURNING {POST_COLUMNS}""",
+            post_id,
+            author_id,
+            text,
+            mentions,
+            hashtags,
+            key,
+            now,
+        )
+        if row is None:  # a concurrent retry with the same key committed first
+            existing = await _by_key(conn, author_id, key)
+            assert existing is not None
+            return _replay(existing, text), False
+        payload = PostCreated(
+            post_id=post_id,
+            author_id=author_id,
+            text=text,
+            mentions=[uuid.UUID(m["person_id"]) for m in mentions],
+            hashtags=hashtags,
+            version=row["version"],
+            created_at=now,
+            occurred_at=now,
+        )
+        event = new_event("hallway.feed.post.created", SOURCE, payload, current_traceparent())
+        await enqueue(conn, [event], topic_prefix)
+    POSTS_CREATED.inc()
+    return row, True
+
+
+async def _by_key(conn: asyncpg.Connection, author_id: uuid.UUID, key: str | None) -> Any:
+    return await conn.fetchrow(
+        f"""SELECT {POST_COLUMNS}, p.deleted_at FROM posts p
+            WHERE p.author_id = $1 AND p.idempotency_key = $2""",
+        author_id,
+        key,
+    )
+
+
+def _replay(existing: asyncpg.Record, text: str) -> asyncpg.Record:
+    if existing["deleted_at"] is not None:
+        raise FailedPrecondition("the post created with this idempotency_key has been deleted")
+    if existing["text"] != text:
+        raise AlreadyExists("idempotency_key was already used for a post with different text")
+    return existing
+
+
+async def get_post(pool: asyncpg.Pool, post_id: uuid.UUID) -> asyncpg.Record:
+    row = await pool.fetchrow(
+        f"SELECT {POST_COLUMNS} FROM posts p WHERE p.id = $1 AND p.deleted_at IS NULL", post_id
+    )
+    if row is None:
+        raise NotFound(f"post {post_id} not found")
+    return row
+
+
+async def do_delete_post(
+    pool: asyncpg.Pool, topic_prefix: str, post_id: uuid.UUID, actor_id: uuid.UUID
+) -> None:
+    """Soft-delete (author only): scrub the content, keep the tombstone, publish."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT author_id, version FROM posts WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+            post_id,
+        )
+        if row is None:
+            raise NotFound(f"post {post_id} not found")
+        if row["author_id"] != actor_id:
+            raise PermissionDenied("only the author may delete a post")
+        now = datetime.now(UTC)
+        version = await conn.fetchval(
+            """UPDATE posts SET deleted_at = $2, version = version + 1, text = '',
+                   mentions = '[]', hashtags = '{}'
+               WHERE id = $1 RETURNING version""",
+            post_id,
+            now,
+        )
+        payload = PostDeleted(
+            post_id=post_id, author_id=row["author_id"], version=version, occurred_at=now
+        )
+        event = new_event("hallway.feed.post.deleted", SOURCE, payload, current_traceparent())
+        await enqueue(conn, [event], topic_prefix)
+
+
+def _after(token: str) -> tuple[datetime | None, uuid.UUID | None]:
+    """The (created_at, post_id) a page token continues after; INVALID_ARGUMENT if forged."""
+    key = decode_cursor(token, 2)
+    if key is None:
+        return None, None
+    try:
+        return datetime.fromisoformat(key[0]), uuid.UUID(key[1])
+    except (TypeError, ValueError):
+        raise InvalidArgument("page_token is not valid") from None
+
+
+def _page(rows: list[asyncpg.Record], size: int) -> Page:
+    more = len(rows) > size
+    rows = rows[:size]
+    token = (
+        encode_cursor(rows[-1]["created_at"].isoformat(), str(rows[-1]["id"]))
+        if more and rows
+        else ""
+    )
+    return Page(rows, token)
+
+
+async def list_person_timeline(
+    pool: asyncpg.Pool, person_id: uuid.UUID, size: int, token: str
+) -> Page:
+    """A person's own posts, newest first (empty for a person without posts)."""
+    at, pid = _after(token)
+    rows = await pool.fetch(
+        f"""SELECT {POST_COLUMNS} FROM posts p
+            WHERE p.author_id = $1 AND p.deleted_at IS NULL
+              AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2, $3::uuid))
+            ORDER BY p.created_at DESC, p.id DESC LIMIT $4""",
+        person_id,
+        at,
+        pid,
+        size + 1,
+    )
+    return _page(rows, size)
+
+
+# The home timeline is the union of two keyset-ordered streams, each cut at the page
+# size + 1 before merging so the page is exact:
+#  - materialised rows (fan-out on write), joined to posts to drop deleted ones and
+#    to the follow replica so an unfollow hides that author at once (the follow.deleted
+#    consumer also removes the rows; this covers a fan-out racing the unfollow);
+#  - posts of large authors the person follows (merge on read), one index probe per
+#    large followee via LATERAL.
+# UNION drops posts present in both (an author who crossed the threshold).
+HOME_SQL = f"""
+WITH fanned AS (
+    SELECT p.id, p.created_at FROM home_timeline h
+    JOIN posts p ON p.id = h.post_id AND p.deleted_at IS NULL
+    WHERE h.owner_id = $1
+      AND ($2::timestamptz IS NULL OR (h.created_at, h.post_id) < ($2, $3::uuid))
+      AND (h.author_id = $1 OR EXISTS (
+            SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = h.author_id))
+    ORDER BY h.created_at DESC, h.post_id DESC LIMIT $4
+), merged AS (
+    SELECT m.id, m.created_at FROM follows f
+    JOIN large_authors l ON l.author_id = f.followee_id
+    CROSS JOIN LATERAL (
+        SELECT p.id, p.created_at FROM posts p
+        WHERE p.author_id = f.followee_id AND p.merge_on_read AND p.deleted_at IS NULL
+          AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2, $3::uuid))
+        ORDER BY p.created_at DESC, p.id DESC LIMIT $4) m
+    WHERE f.follower_id = $1
+), page AS (
+    SELECT id, created_at FROM fanned UNION SELECT id, created_at FROM merged
+    ORDER BY created_at DESC, id DESC LIMIT $4
+)
+SELECT {POST_COLUMNS} FROM page JOIN posts p ON p.id = page.id
+ORDER BY p.created_at DESC, p.id DESC
+"""
+
+
+async def list_home_timeline(
+    pool: asyncpg.Pool, person_id: uuid.UUID, size: int, token: str
+) -> Page:
+    """Posts of the people ``person_id`` follows and their own, newest first."""
+    at, pid = _after(token)
+    rows = await pool.fetch(HOME_SQL, person_id, at, pid, size + 1)
+    return _page(rows, size)
