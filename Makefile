@@ -52,3 +52,7 @@ lint: venv ## ruff
 .PHONY: test
 test: venv ## the whole suite: unit, integration, end-to-end, crash, deploy checks
 	scripts/dev/test.sh
+
+.PHONY: contracts
+contracts: venv ## regenerate contracts/ (AsyncAPI per service, JSON schema per event)
+	$(PY) -m hallway_common.asyncapi

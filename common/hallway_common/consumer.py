@@ -22,7 +22,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
-from hallway_common.contracts import Payload, Topic, dlq_topic
+from hallway_common.contracts import CONSUMERS, Payload, Topic, dlq_topic
 from hallway_common.events import EnvelopeError, Event, parse_headers
 from hallway_common.logs import get_logger
 from hallway_common.metrics import (
@@ -88,6 +88,12 @@ class EventConsumer:
 
     def on(self, topic: Topic, handler: Handler, description: str = "") -> None:
         """Apply ``handler`` to every event of ``topic`` (unknown event types are skipped)."""
+        declared = CONSUMERS.get(self.group.removeprefix(self.prefix), ("", ()))[1]
+        if topic not in declared:
+            raise ValueError(
+                f"{self.group} does not declare {topic.name} in contracts.CONSUMERS; "
+                "declare it there so the AsyncAPI document lists it"
+            )
         name = self.prefix + topic.name
 
         async def receive(message: Any) -> None:

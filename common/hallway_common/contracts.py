@@ -112,6 +112,17 @@ POST = Topic(
 TOPICS: tuple[Topic, ...] = (PERSON, FOLLOW, POST)
 
 
+# Who consumes what, as consumer group -> (service, topics). The consumer base
+# refuses subscriptions missing here, so the generated AsyncAPI documents (built
+# from this table) cannot drift from what the services really consume.
+CONSUMERS: dict[str, tuple[str, tuple[Topic, ...]]] = {
+    "hallway-feed": ("feed", (PERSON, FOLLOW)),
+    "hallway-feed-fanout": ("feed", (POST,)),
+    "hallway-search": ("search", (PERSON, POST)),
+    "hallway-notification": ("notification", (POST, FOLLOW)),
+}
+
+
 def topic_for_event(event_type: str) -> Topic:
     """The topic an event type belongs to (KeyError for an unknown type)."""
     for topic in TOPICS:
