@@ -29,10 +29,16 @@ log = get_logger(__name__)
 KEEPALIVE_SECONDS = 30.0
 RECONNECT_SECONDS = 2.0
 DISPATCH_BATCH = 500
+# Names the listening session in pg_stat_activity (for operators and tests).
+LISTENER_APP_NAME = "hallway-notification-listener"
 
 
 class TooManyStreams(HallwayError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class FeedUnavailable(HallwayError):
+    code = grpc.StatusCode.UNAVAILABLE
 
 
 class StreamClosed(Exception):
@@ -107,11 +113,14 @@ class StreamHub:
         self._pending: asyncio.Queue[uuid.UUID] = asyncio.Queue()
         self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
+        self._listening = False
 
     # -- subscriptions -------------------------------------------------------
 
     def subscribe(self, person_id: uuid.UUID) -> Subscription:
         """Register before reading the unread count, so nothing falls in between."""
+        if not self._listening:  # a stream opened now could silently miss notifications
+            raise FeedUnavailable("live notifications are reconnecting; retry shortly")
         subs = self._subs.setdefault(person_id, set())
         if len(subs) >= self._max_per_person:
             raise TooManyStreams(f"at most {self._max_per_person} open streams per person")
@@ -147,12 +156,19 @@ class StreamHub:
 
     async def connect(self) -> None:
         """Open the listening connection (at start-up, before the gRPC server serves)."""
-        conn = await asyncpg.connect(self._dsn, timeout=10)
+        conn = await asyncpg.connect(
+            self._dsn, timeout=10, server_settings={"application_name": LISTENER_APP_NAME}
+        )
         self._lost.clear()
-        conn.add_termination_listener(lambda _c: self._lost.set())
+        conn.add_termination_listener(lambda _c: self._on_lost())
         await conn.add_listener(inbox.NOTIFY_CHANNEL, self._notified)
         self._conn = conn
+        self._listening = True
         log.info("listening for notifications", channel=inbox.NOTIFY_CHANNEL)
+
+    def _on_lost(self) -> None:
+        self._listening = False
+        self._lost.set()
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         if self._on_notify:
@@ -203,6 +219,7 @@ class StreamHub:
                 await self._conn.fetchval("SELECT 1", timeout=10)
 
     async def _drop_connection(self) -> None:
+        self._listening = False
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             with contextlib.suppress(Exception):

@@ -1,0 +1,467 @@
+"""The notification service as a process against the real PostgreSQL, Kafka and SMTP sink.
+
+Events are published the way the feed and profile services publish them (CloudEvents
+headers, keyed by the aggregate id) onto this session's prefixed topics; results are
+checked over gRPC, on the metrics endpoint, on the DLQ topic and in the SMTP sink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import grpc
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from hallway.notification.v1 import notification_pb2 as pb
+from hallway.notification.v1 import notification_pb2_grpc as pb_grpc
+from hallway_common.contracts import FollowChanged, PostCreated, PostDeleted, dlq_topic
+from hallway_common.events import Event, new_event
+from hallway_common.grpc_client import channel
+from hallway_common.testing import (
+    KAFKA,
+    SMTP_MAILDIR,
+    SMTP_PORT,
+    ServiceProcess,
+    eventually,
+    migrated_database,
+    service_process,
+)
+from hallway_common.tracing import new_traceparent
+from hallway_notification import mailer
+from hallway_notification.streams import LISTENER_APP_NAME
+
+pytestmark = pytest.mark.integration
+
+SOURCE = "/hallway/tests"
+
+
+class Service:
+    def __init__(self, proc: ServiceProcess, dsn: str) -> None:
+        self.proc = proc
+        self.dsn = dsn
+        self.channel = channel(proc.grpc_address, deadline=10)
+        self.stub = pb_grpc.NotificationServiceStub(self.channel)
+
+    async def list(self, person: uuid.UUID, **kw: Any) -> pb.ListNotificationsResponse:
+        return await self.stub.ListNotifications(
+            pb.ListNotificationsRequest(person_id=str(person), **kw)
+        )
+
+    async def metric(self, name: str, **labels: str) -> float:
+        """Sum of a metric's samples whose labels include ``labels``."""
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://127.0.0.1:{self.proc.metrics_port}/metrics")).text
+        total = 0.0
+        for line in text.splitlines():
+            match = re.match(rf"^{name}(?:\{{(.*)\}})? (\S+)$", line)
+            if match and all(f'{k}="{v}"' in (match.group(1) or "") for k, v in labels.items()):
+                total += float(match.group(2))
+        return total
+
+
+@pytest.fixture(scope="module")
+async def dsn(stack: None) -> str:
+    return await migrated_database("notification", ["hallway_notification"])
+
+
+@pytest.fixture(scope="module")
+async def service(dsn: str, topic_prefix: str) -> AsyncIterator[Service]:
+    proc = service_process("notification", topic_prefix, database_url=dsn)
+    await asyncio.to_thread(proc.start)
+    svc = Service(proc, dsn)
+    try:
+        yield svc
+    finally:
+        await svc.channel.close()
+        await asyncio.to_thread(proc.stop)
+
+
+@pytest.fixture(scope="module")
+async def producer(stack: None) -> AsyncIterator[AIOKafkaProducer]:
+    prod = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    await prod.start()
+    try:
+        yield prod
+    finally:
+        await prod.stop()
+
+
+async def publish(
+    producer: AIOKafkaProducer, prefix: str, event: Event, body: bytes | None = None
+) -> None:
+    await producer.send_and_wait(
+        prefix + event.topic,
+        event.data if body is None else body,
+        key=event.key.encode(),
+        headers=[(k, v.encode()) for k, v in event.headers().items()],
+    )
+
+
+def post_created(
+    author: uuid.UUID, mentions: list[uuid.UUID], text: str = "hello", post: uuid.UUID | None = None
+) -> Event:
+    now = datetime.now(UTC)
+    payload = PostCreated(
+        post_id=post or uuid.uuid4(),
+        author_id=author,
+        text=text,
+        mentions=mentions,
+        version=1,
+        created_at=now,
+        occurred_at=now,
+    )
+    return new_event("hallway.feed.post.created", SOURCE, payload, new_traceparent())
+
+
+def post_deleted(author: uuid.UUID, post: uuid.UUID) -> Event:
+    payload = PostDeleted(post_id=post, author_id=author, version=2, occurred_at=datetime.now(UTC))
+    return new_event("hallway.feed.post.deleted", SOURCE, payload, new_traceparent())
+
+
+def follow(follower: uuid.UUID, followee: uuid.UUID, kind: str = "created") -> Event:
+    payload = FollowChanged(
+        follower_id=follower, followee_id=followee, occurred_at=datetime.now(UTC)
+    )
+    return new_event(f"hallway.profile.follow.{kind}", SOURCE, payload, new_traceparent())
+
+
+async def inbox_of(service: Service, person: uuid.UUID, n: int) -> pb.ListNotificationsResponse:
+    """The person's inbox once it holds ``n`` notifications (bounded wait)."""
+
+    async def check() -> pb.ListNotificationsResponse | None:
+        page = await service.list(person, page_size=100)
+        return page if len(page.notifications) == n else None
+
+    return await eventually(check, within=30, what=f"{n} notification(s) for {person}")
+
+
+async def test_mentions_are_listed_and_marked_read(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str
+) -> None:
+    author, ana, bo = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    text = "Status update for @ana and @bo: " + "details " * 40
+    event = post_created(author, [ana, bo, author, ana], text)
+    await publish(producer, topic_prefix, event)
+
+    ana_inbox = await inbox_of(service, ana, 1)
+    bo_inbox = await inbox_of(service, bo, 1)
+    note = ana_inbox.notifications[0]
+    assert note.kind == pb.NOTIFICATION_KIND_MENTION
+    assert note.actor_id == str(author) and note.person_id == str(ana)
+    assert note.post_id == str(event.payload().post_id)  # type: ignore[attr-defined]
+    assert note.snippet.startswith("Status update for @ana") and len(note.snippet) <= 140
+    assert not note.read and ana_inbox.unread_count == 1
+    # the author mentioning themselves is not notified
+    assert len((await service.list(author)).notifications) == 0
+
+    # Ana marks Bo's notification with hers: Bo's is never touched.
+    marked = await service.stub.MarkRead(
+        pb.MarkReadRequest(
+            person_id=str(ana),
+            notification_ids=[note.id, bo_inbox.notifications[0].id, str(uuid.uuid4())],
+        )
+    )
+    assert (marked.updated, marked.unread_count) == (1, 0)
+    assert (await service.list(bo)).unread_count == 1
+    assert (await service.list(ana)).notifications[0].read
+    assert len((await service.list(ana, unread_only=True)).notifications) == 0
+
+    marked = await service.stub.MarkRead(pb.MarkReadRequest(person_id=str(bo), all=True))
+    assert (marked.updated, marked.unread_count) == (1, 0)
+    assert await service.metric("hallway_notifications_created_total", kind="mention") >= 2
+
+
+async def test_new_follower_and_pagination(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str
+) -> None:
+    person = uuid.uuid4()
+    followers = [uuid.uuid4() for _ in range(5)]
+    for follower in followers:
+        await publish(producer, topic_prefix, follow(follower, person))
+    await publish(producer, topic_prefix, follow(followers[0], person, "deleted"))
+    everything = await inbox_of(service, person, 5)
+    assert {n.kind for n in everything.notifications} == {pb.NOTIFICATION_KIND_NEW_FOLLOWER}
+    assert {n.actor_id for n in everything.notifications} == {str(f) for f in followers}
+    stamps = [(n.created_at.ToDatetime(), n.id) for n in everything.notifications]
+    assert stamps == sorted(stamps, reverse=True)  # newest first
+
+    seen, token, pages = [], "", 0
+    while True:
+        page = await service.list(person, page_size=2, page_token=token)
+        seen += [n.id for n in page.notifications]
+        pages += 1
+        token = page.next_page_token
+        if not token:
+            break
+    assert pages == 3 and seen == [n.id for n in everything.notifications]
+
+    await service.stub.MarkRead(
+        pb.MarkReadRequest(person_id=str(person), notification_ids=seen[:2])
+    )
+    unread = await service.list(person, unread_only=True, page_size=2)
+    assert [n.id for n in unread.notifications] == seen[2:4] and unread.unread_count == 3
+    rest = await service.list(person, unread_only=True, page_token=unread.next_page_token)
+    assert [n.id for n in rest.notifications] == seen[4:]
+    # the unfollow changed nothing (and was processed: same partition, after the rest)
+    assert len((await service.list(person)).notifications) == 5
+
+
+async def test_same_event_twice_notifies_once(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str
+) -> None:
+    person = uuid.uuid4()
+    topic = topic_prefix + "hallway.feed.post.v1"
+    before = await service.metric("hallway_consumer_duplicates_total", topic=topic)
+    event = post_created(uuid.uuid4(), [person])
+    await publish(producer, topic_prefix, event)
+    await publish(producer, topic_prefix, event)
+
+    async def duplicate_seen() -> bool:
+        return await service.metric("hallway_consumer_duplicates_total", topic=topic) > before
+
+    await eventually(duplicate_seen, within=30, what="the second copy skipped as a duplicate")
+    assert len((await service.list(person)).notifications) == 1
+
+    # The data itself refuses a duplicate, even without processed_events.
+    conn = await asyncpg.connect(service.dsn)
+    try:
+        row = await conn.fetchrow("SELECT * FROM notifications WHERE person_id = $1", person)
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await conn.execute(
+                """INSERT INTO notifications (person_id, kind, actor_id, post_id, source_event_id)
+                   VALUES ($1, $2, $3, $4, $5)""",
+                person, row["kind"], row["actor_id"], uuid.uuid4(), row["source_event_id"],
+            )  # fmt: skip
+    finally:
+        await conn.close()
+
+
+async def test_live_stream_gets_new_notifications(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str
+) -> None:
+    person = uuid.uuid4()
+    streams_before = await service.metric("hallway_notification_streams_active")
+    call = service.stub.StreamNotifications(pb.StreamNotificationsRequest(person_id=str(person)))
+    first = await asyncio.wait_for(call.read(), 10)
+    assert first.unread_count == 0 and not first.HasField("notification")
+    assert await service.metric("hallway_notification_streams_active") == streams_before + 1
+
+    follower = uuid.uuid4()
+    await publish(producer, topic_prefix, follow(follower, person))
+    message = await asyncio.wait_for(call.read(), 30)
+    assert message.unread_count == 1
+    assert message.notification.kind == pb.NOTIFICATION_KIND_NEW_FOLLOWER
+    assert message.notification.actor_id == str(follower)
+
+    event = post_created(uuid.uuid4(), [person], "ping @you")
+    await publish(producer, topic_prefix, event)
+    message = await asyncio.wait_for(call.read(), 30)
+    assert message.unread_count == 2 and message.notification.snippet == "ping @you"
+
+    call.cancel()
+
+    async def stream_closed() -> bool:
+        return await service.metric("hallway_notification_streams_active") == streams_before
+
+    await eventually(stream_closed, within=10, what="the cancelled stream cleaned up")
+
+
+async def test_stream_across_replicas(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str, processes: list
+) -> None:
+    """A stream on one replica hears about notifications another replica consumed.
+
+    The second replica shares the database but consumes topics nobody publishes to,
+    so whatever its streams receive can only have come through NOTIFY.
+    """
+    other = service_process("notification", topic_prefix + "idle.", database_url=service.dsn)
+    processes.append(other)
+    await asyncio.to_thread(other.start)
+    async with channel(other.grpc_address) as ch:
+        stub = pb_grpc.NotificationServiceStub(ch)
+        people = [uuid.uuid4() for _ in range(6)]
+        calls = [
+            stub.StreamNotifications(pb.StreamNotificationsRequest(person_id=str(p)))
+            for p in people
+        ]
+        for call in calls:
+            assert (await asyncio.wait_for(call.read(), 10)).unread_count == 0
+        for person in people:
+            await publish(producer, topic_prefix, post_created(uuid.uuid4(), [person]))
+        for person, call in zip(people, calls, strict=True):
+            message = await asyncio.wait_for(call.read(), 45)
+            assert message.notification.person_id == str(person)
+            call.cancel()
+
+
+async def test_stream_ends_when_the_live_feed_is_lost_and_recovers(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str
+) -> None:
+    """Losing the LISTEN session ends open streams (they may have missed something);
+    the replica reconnects and new streams work again."""
+    person = uuid.uuid4()
+    call = service.stub.StreamNotifications(pb.StreamNotificationsRequest(person_id=str(person)))
+    assert (await asyncio.wait_for(call.read(), 10)).unread_count == 0
+    conn = await asyncpg.connect(service.dsn)
+    try:
+        killed = await conn.fetchval(
+            """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+               WHERE datname = current_database() AND application_name = $1""",
+            LISTENER_APP_NAME,
+        )
+        assert killed == 1
+    finally:
+        await conn.close()
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await asyncio.wait_for(call.read(), 60)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+
+    async def fresh_stream_works() -> bool:
+        again = service.stub.StreamNotifications(
+            pb.StreamNotificationsRequest(person_id=str(person))
+        )
+        try:
+            await asyncio.wait_for(again.read(), 10)
+            await publish(producer, topic_prefix, follow(uuid.uuid4(), person))
+            message = await asyncio.wait_for(again.read(), 10)
+            return message.notification.person_id == str(person)
+        except (grpc.aio.AioRpcError, TimeoutError):
+            return False
+        finally:
+            again.cancel()
+
+    await eventually(fresh_stream_works, within=60, interval=1, what="streams after reconnect")
+
+
+async def test_malformed_event_is_dead_lettered_and_the_next_one_processed(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str
+) -> None:
+    person = uuid.uuid4()
+    good = post_created(uuid.uuid4(), [person], "after the poison")
+    poison = post_created(uuid.uuid4(), [person], "poison", post=uuid.UUID(good.key))
+    await publish(producer, topic_prefix, poison, body=b'{"post_id": "not-a-uuid"}')
+    await publish(producer, topic_prefix, good)  # same key: same partition, after the poison
+
+    page = await inbox_of(service, person, 1)
+    assert page.notifications[0].snippet == "after the poison"
+
+    dlq = AIOKafkaConsumer(
+        topic_prefix + dlq_topic("hallway-notification"),
+        bootstrap_servers=KAFKA,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await dlq.start()
+    try:
+        found = None
+        deadline = asyncio.get_running_loop().time() + 30
+        while found is None and asyncio.get_running_loop().time() < deadline:
+            batches = await dlq.getmany(timeout_ms=1000)
+            for records in batches.values():
+                for record in records:
+                    headers = {k: v.decode() for k, v in record.headers}
+                    if headers.get("ce_id") == poison.id:
+                        found = headers
+        assert found is not None, "poison message not on the DLQ"
+        assert found["dlq_error"].startswith("ValidationError")
+        assert found["dlq_original_topic"] == topic_prefix + "hallway.feed.post.v1"
+    finally:
+        await dlq.stop()
+
+
+async def test_deleted_post_leaves_no_trace(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str
+) -> None:
+    author, person = uuid.uuid4(), uuid.uuid4()
+    created = post_created(author, [person], "soon gone")
+    post = uuid.UUID(created.key)
+    await publish(producer, topic_prefix, created)
+    await inbox_of(service, person, 1)
+
+    await publish(producer, topic_prefix, post_deleted(author, post))
+    gone = await inbox_of(service, person, 0)
+    assert gone.unread_count == 0
+
+    # A replay of the creation (new event id) cannot bring it back.
+    await publish(producer, topic_prefix, post_created(author, [person], "soon gone", post=post))
+    marker = post_created(author, [person], "marker", post=None)
+    await publish(producer, topic_prefix, marker)
+    page = await inbox_of(service, person, 1)
+    assert page.notifications[0].snippet == "marker"
+
+
+async def test_bad_requests_are_invalid_argument(service: Service) -> None:
+    cases = [
+        service.stub.ListNotifications(pb.ListNotificationsRequest(person_id="nope")),
+        service.list(uuid.uuid4(), page_token="forged"),
+        service.list(uuid.uuid4(), page_size=-1),
+        service.stub.MarkRead(pb.MarkReadRequest(person_id=str(uuid.uuid4()))),
+        service.stub.MarkRead(
+            pb.MarkReadRequest(person_id=str(uuid.uuid4()), notification_ids=["x"])
+        ),
+    ]
+    for call in cases:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await call
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
+    stream = service.stub.StreamNotifications(pb.StreamNotificationsRequest(person_id="x"))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stream.read()
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def _mail_containing(marker: str) -> str | None:
+    folder = SMTP_MAILDIR / "new"
+    for path in sorted(folder.glob("*.eml"), reverse=True):
+        text = path.read_text(errors="replace")
+        if marker in text:
+            return text
+    return None
+
+
+async def test_mailer_sends_through_the_real_smtp_sink(stack: None) -> None:
+    marker = f"direct-{uuid.uuid4().hex}"
+    config = mailer.SmtpConfig("127.0.0.1", SMTP_PORT, "hallway@localhost")
+    msg = mailer.mention_email("hallway@localhost", "ana@example.com", marker, "http://h")
+    results = await asyncio.to_thread(mailer.send_batch, config, [msg])
+    assert results == [None]
+    mail = _mail_containing(marker)
+    assert mail is not None
+    assert "X-Envelope-To: ana@example.com" in mail
+    assert "Subject: You were mentioned on Hallway" in mail
+
+
+async def test_mention_email_for_a_person_with_a_known_address(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str
+) -> None:
+    person, nobody = uuid.uuid4(), uuid.uuid4()
+    address = f"p{uuid.uuid4().hex[:10]}@example.com"
+    conn = await asyncpg.connect(service.dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO email_addresses (person_id, email) VALUES ($1, $2)", person, address
+        )
+    finally:
+        await conn.close()
+    before = await service.metric("hallway_notification_emails_sent_total")
+    marker = f"mail-{uuid.uuid4().hex}"
+    await publish(producer, topic_prefix, post_created(uuid.uuid4(), [person, nobody], marker))
+
+    mail = await eventually(lambda: _mail_containing(marker), within=30, what="the mention email")
+    assert f"X-Envelope-To: {address}" in str(mail)
+    assert await service.metric("hallway_notification_emails_sent_total") == before + 1
+    # a person without a known address has the notification but no email queued
+    await inbox_of(service, nobody, 1)
+    conn = await asyncpg.connect(service.dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM email_outbox") == 0
+    finally:
+        await conn.close()
