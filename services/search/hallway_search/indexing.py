@@ -27,6 +27,8 @@ log = get_logger(__name__)
 
 # Statuses that mean "OpenSearch is busy or restarting", never "this event is bad".
 BUSY_STATUSES = frozenset({429, 502, 503, 504})
+# The version conflict of external versioning: an equal or newer version is indexed.
+CONFLICT = 409
 
 
 class OpenSearchBusy(Exception):
@@ -138,20 +140,23 @@ class Indexer:
         try:
             # No refresh: the index's refresh interval makes it searchable within a second,
             # and a refresh per event would cost the cluster far more than that.
-            await self.client.index(
+            result = await self.client.index(
                 index=alias,
                 id=doc_id,
                 body=body,
                 version=version,
                 version_type="external",
+                ignore=CONFLICT,  # expected on replays: no client-side warning per event
             )
         except ConflictError:
-            log.info("already applied", index=index_label, id=doc_id, version=version)
-            return False
+            result = {"status": CONFLICT}
         except TransportError as exc:
             if isinstance(exc.status_code, int) and exc.status_code in BUSY_STATUSES:
                 raise OpenSearchBusy(f"OpenSearch answered {exc.status_code}") from exc
             raise
+        if result.get("status") == CONFLICT:
+            log.info("already applied", index=index_label, id=doc_id, version=version)
+            return False
         INDEXED.labels(index_label).inc()
         if occurred_at.tzinfo is None:  # producers send UTC; be lenient with a naive stamp
             occurred_at = occurred_at.replace(tzinfo=UTC)

@@ -87,8 +87,9 @@ def parse_posts_query(query: str) -> PostsQuery:
         match = TAG.match(token)
         if match:
             tag = match.group(1).lower().strip("-_")
-            if tag and tag not in tags:
-                tags.append(tag)
+            if tag:
+                if tag not in tags:
+                    tags.append(tag)
                 continue
         words.append(token)
     return PostsQuery(words=words, tags=tags)
