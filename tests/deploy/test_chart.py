@@ -1,0 +1,408 @@
+"""charts/hallway: helm lint/template, Kubernetes schemas, CRD schemas, values schema."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+from deploy_tools import (
+    CHART,
+    GRPC_SERVICES,
+    HERE,
+    KUBE_VERSION,
+    ROOT,
+    SERVICES,
+    VALUES_FULL,
+    containers,
+    helm,
+    helm_template,
+    pod_spec,
+    render,
+    run,
+)
+
+pytestmark = pytest.mark.deploy
+
+VARIANTS = {"default": (), "full": (VALUES_FULL,)}
+CRD_SCHEMAS = {
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.json",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule.json",
+    ("kafka.strimzi.io/v1beta2", "KafkaTopic"): "kafkatopic.json",
+    ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject.json",
+    ("keda.sh/v1alpha1", "TriggerAuthentication"): "triggerauthentication.json",
+}
+
+
+def by_kind(docs: list[dict], kind: str) -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_helm_lint(variant):
+    cmd = [helm(), "lint", str(CHART), "--strict", "--kube-version", KUBE_VERSION]
+    for v in VARIANTS[variant]:
+        cmd += ["--values", str(v)]
+    out = run(cmd).stdout
+    assert "0 chart(s) failed" in out
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_rendered_manifests_match_kubernetes_schemas(variant):
+    """Every built-in kind validates strictly against Kubernetes' own JSON schemas."""
+    docs = render(VARIANTS[variant])
+    assert docs
+    errors, unknown = [], []
+    for doc in docs:
+        key = (doc["apiVersion"], doc["kind"])
+        try:
+            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            unknown.append(key)
+        except kubernetes_validate.ValidationError as e:
+            path = ".".join(str(p) for p in e.path)
+            errors.append(f"{doc['kind']}/{doc['metadata']['name']}: {path}: {e.message}")
+    assert not errors, "\n".join(errors)
+    # The only kinds kubernetes-validate does not know are the CRDs we check ourselves.
+    assert set(unknown) <= set(CRD_SCHEMAS), set(unknown) - set(CRD_SCHEMAS)
+
+
+def test_custom_resources_match_checked_in_crd_schemas():
+    """ServiceMonitor, PrometheusRule, KafkaTopic, ScaledObject, TriggerAuthentication
+    (not in kubernetes-validate) against tests/deploy/crds/*.json: the fields we use."""
+    docs = render([VALUES_FULL])
+    seen = set()
+    for doc in docs:
+        key = (doc["apiVersion"], doc["kind"])
+        if key not in CRD_SCHEMAS:
+            continue
+        seen.add(key)
+        schema = json.loads((HERE / "crds" / CRD_SCHEMAS[key]).read_text())
+        jsonschema.Draft202012Validator(schema).validate(doc)
+    assert seen == set(CRD_SCHEMAS), "the full values render every custom resource"
+    for topic in by_kind(docs, "KafkaTopic").values():
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "hallway"
+
+
+def test_default_render_has_every_service_and_no_optional_crds():
+    docs = render()
+    deployments = by_kind(docs, "Deployment")
+    assert set(deployments) == {f"hallway-{s}" for s in SERVICES}
+    kinds = {d["kind"] for d in docs}
+    assert not kinds & {k for _, k in CRD_SCHEMAS}, "CRDs are opt-in"
+    assert set(by_kind(docs, "Job")) == {f"hallway-{s}-migrate" for s in GRPC_SERVICES}
+
+
+def test_full_render_has_every_optional_feature():
+    docs = render([VALUES_FULL])
+    kinds = {d["kind"] for d in docs}
+    for kind in (
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "Ingress",
+        "ServiceMonitor",
+        "PrometheusRule",
+        "ConfigMap",
+        "KafkaTopic",
+        "ScaledObject",
+        "TriggerAuthentication",
+    ):
+        assert kind in kinds, kind
+    topics = {t["spec"]["topicName"] for t in by_kind(docs, "KafkaTopic").values()}
+    assert topics == {
+        "hallway.profile.person.v1",
+        "hallway.profile.follow.v1",
+        "hallway.feed.post.v1",
+        "hallway.dlq.hallway-feed",
+        "hallway.dlq.hallway-feed-fanout",
+        "hallway.dlq.hallway-search",
+        "hallway.dlq.hallway-notification",
+    }
+    post = next(
+        t
+        for t in by_kind(docs, "KafkaTopic").values()
+        if t["spec"]["topicName"] == "hallway.feed.post.v1"
+    )
+    assert post["spec"]["partitions"] == 24
+    assert post["spec"]["config"]["retention.ms"] == 2592000000
+    # KEDA replaces the HPA of a consumer; no Deployment fixes replicas when scaled.
+    assert set(by_kind(docs, "ScaledObject")) == {
+        "hallway-feed",
+        "hallway-search",
+        "hallway-notification",
+    }
+    assert set(by_kind(docs, "HorizontalPodAutoscaler")) == {"hallway-profile", "hallway-gateway"}
+    feed_triggers = by_kind(docs, "ScaledObject")["hallway-feed"]["spec"]["triggers"]
+    assert [t["metadata"]["consumerGroup"] for t in feed_triggers] == [
+        "hallway-feed",
+        "hallway-feed-fanout",
+    ]
+    for name, dep in by_kind(docs, "Deployment").items():
+        if name != "hallway-notification":  # fixed replicas without HPA/KEDA
+            assert "replicas" not in dep["spec"], name
+    # Strimzi owns the topics: the services must not create them.
+    for dep in by_kind(docs, "Deployment").values():
+        env = {e["name"]: e for e in containers(dep)[0]["env"]}
+        if "HALLWAY_KAFKA_CREATE_TOPICS" in env:
+            assert env["HALLWAY_KAFKA_CREATE_TOPICS"]["value"] == "false"
+    board = by_kind(docs, "ConfigMap")["hallway-dashboard"]
+    assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(board["data"]["hallway-flow.json"])["uid"] == "hallway-flow"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_pods_are_hardened(variant):
+    for doc in render(VARIANTS[variant]):
+        if doc["kind"] not in ("Deployment", "Job", "Pod"):
+            continue
+        name = f"{doc['kind']}/{doc['metadata']['name']}"
+        spec = pod_spec(doc)
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert spec["automountServiceAccountToken"] is False, name
+        for c in containers(doc):
+            sc = c["securityContext"]
+            assert sc["readOnlyRootFilesystem"] is True, name
+            assert sc["allowPrivilegeEscalation"] is False, name
+            assert sc["capabilities"]["drop"] == ["ALL"], name
+            assert "resources" in c and c["resources"].get("limits"), name
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_probes_use_grpc_health_and_http_endpoints(variant):
+    deployments = by_kind(render(VARIANTS[variant]), "Deployment")
+    for svc, port in zip(GRPC_SERVICES, (50051, 50052, 50053, 50054), strict=True):
+        c = containers(deployments[f"hallway-{svc}"])[0]
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert c[probe]["grpc"] == {"port": port}, (svc, probe)
+    gw = containers(deployments["hallway-gateway"])[0]
+    assert gw["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert gw["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_migration_jobs_are_pre_install_and_pre_upgrade_hooks():
+    jobs = by_kind(render([VALUES_FULL]), "Job")
+    assert set(jobs) == {f"hallway-{s}-migrate" for s in GRPC_SERVICES}
+    for name, job in jobs.items():
+        ann = job["metadata"]["annotations"]
+        assert ann["helm.sh/hook"] == "pre-install,pre-upgrade", name
+        assert containers(job)[0]["args"] == ["migrate"], name
+    search_env = {e["name"] for e in containers(jobs["hallway-search-migrate"])[0]["env"]}
+    assert "HALLWAY_OPENSEARCH_URL" in search_env
+
+
+def test_secrets_come_from_existing_secrets():
+    deployments = by_kind(render([VALUES_FULL]), "Deployment")
+
+    def env(svc):
+        return {e["name"]: e for e in containers(deployments[f"hallway-{svc}"])[0]["env"]}
+
+    assert env("feed")["HALLWAY_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "hallway-feed-db",
+        "key": "dsn",
+    }
+    assert env("feed")["HALLWAY_DATABASE_POOL_MAX"]["value"] == "40"
+    assert env("search")["HALLWAY_OPENSEARCH_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "hallway-opensearch",
+        "key": "password",
+    }
+    assert env("gateway")["HALLWAY_JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "hallway-gateway-jwt",
+        "key": "secret",
+    }
+    assert env("profile")["HALLWAY_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "hallway-kafka-user",
+        "key": "password",
+    }
+    assert env("profile")["HALLWAY_KAFKA_SSL_CAFILE"]["value"] == "/etc/hallway/kafka-ca/ca.crt"
+    # extraEnv replaces the chart's entry instead of duplicating it
+    names = [e["name"] for e in containers(deployments["hallway-profile"])[0]["env"]]
+    assert names.count("HALLWAY_LOG_LEVEL") == 1
+    assert env("profile")["HALLWAY_LOG_LEVEL"]["value"] == "DEBUG"
+    assert env("gateway")["HALLWAY_FEED_ADDR"]["value"] == "hallway-feed:50052"
+    assert not by_kind(render([VALUES_FULL]), "Secret"), "no chart-made Secret with existingSecrets"
+
+
+def test_inline_credentials_land_in_a_hook_secret():
+    docs = render(
+        sets=(
+            "postgresql.feed.url=postgresql://u:p@db:5432/feed",
+            "gateway.jwt.secret=0123456789abcdef0123456789abcdef",
+        )
+    )
+    (secret,) = by_kind(docs, "Secret").values()
+    assert secret["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    assert secret["stringData"] == {
+        "feed-database-url": "postgresql://u:p@db:5432/feed",
+        "jwt-secret": "0123456789abcdef0123456789abcdef",
+    }
+
+
+def test_network_policies_admit_only_the_callers():
+    docs = render([VALUES_FULL])
+    policies = by_kind(docs, "NetworkPolicy")
+    assert set(policies) == {f"hallway-{s}" for s in SERVICES}
+    for svc in GRPC_SERVICES:
+        grpc_rule, metrics_rule = policies[f"hallway-{svc}"]["spec"]["ingress"]
+        assert grpc_rule["ports"] == [{"port": "grpc", "protocol": "TCP"}]
+        components = {
+            p["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+            for p in grpc_rule["from"]
+            if "podSelector" in p
+        }
+        assert components == {"gateway", "test"}, svc
+        assert metrics_rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+        assert metrics_rule["from"][0]["namespaceSelector"] == {
+            "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+        }
+    gw_rules = policies["hallway-gateway"]["spec"]["ingress"]
+    assert gw_rules[0]["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "ingress-nginx"
+    }
+
+
+def test_helm_test_pod_checks_every_service():
+    docs = render()
+    (pod,) = by_kind(docs, "Pod").values()
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    checks = {c["name"]: c["args"] for c in pod["spec"]["containers"]}
+    assert checks["gateway"] == ["--http", "http://hallway-gateway:8080/readyz"]
+    for svc, port in zip(GRPC_SERVICES, (50051, 50052, 50053, 50054), strict=True):
+        assert checks[svc] == ["--grpc", f"hallway-{svc}:{port}"]
+    for c in pod["spec"]["containers"]:
+        assert c["command"] == ["python", "-m", "hallway_common.healthcheck"]
+
+
+def test_services_can_be_turned_off_one_by_one():
+    docs = render(sets=("search.enabled=false", "notification.enabled=false"))
+    assert set(by_kind(docs, "Deployment")) == {
+        "hallway-profile",
+        "hallway-feed",
+        "hallway-gateway",
+    }
+    assert "hallway-search-migrate" not in by_kind(docs, "Job")
+
+
+def test_image_reference_with_registry_tag_and_digest():
+    deployments = by_kind(render([VALUES_FULL]), "Deployment")
+    assert containers(deployments["hallway-profile"])[0]["image"] == (
+        "registry.example.com/hallway/hallway/profile:0.1.0@sha256:" + "0" * 63 + "1"
+    )
+    assert containers(deployments["hallway-feed"])[0]["image"] == (
+        "registry.example.com/hallway/hallway/feed:0.1.0"
+    )
+
+
+BAD_VALUES = """\
+profile:
+  replicas: 3            # typo of replicaCount
+  replicaCount: "two"    # wrong type
+feed:
+  image:
+    pullPolicy: Sometimes
+kafka:
+  securityProtocol: SSL
+  sasl:
+    mechanism: PLAIN     # SASL needs SASL_PLAINTEXT or SASL_SSL
+opensearch:
+  url: opensearch:9200   # no scheme
+"""
+
+
+def test_values_schema_rejects_bad_values_with_a_clear_message(tmp_path):
+    bad = tmp_path / "bad-values.yaml"
+    bad.write_text(BAD_VALUES)
+    proc = helm_template([bad], check=False)
+    assert proc.returncode != 0
+    err = proc.stderr
+    print(err)  # shown with -rA: what an operator sees
+    assert "values don't meet the specifications of the schema" in err
+    assert "additional properties 'replicas' not allowed" in err
+    assert "/profile/replicaCount" in err and "want integer" in err
+    assert "/feed/image/pullPolicy" in err
+    assert "/kafka/securityProtocol" in err
+    assert "/opensearch/url" in err
+
+
+def test_values_yaml_passes_its_own_schema():
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    jsonschema.Draft7Validator(schema).validate(values)
+
+
+def test_values_schema_is_generated():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import runpy,sys; m=runpy.run_path(sys.argv[1]); sys.stdout.write(m['render']())",
+            str(ROOT / "scripts/tools/gen_values_schema.py"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout == (CHART / "values.schema.json").read_text(), (
+        "run scripts/tools/gen_values_schema.py"
+    )
+
+
+def test_dashboard_json_is_generated():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import runpy,sys; m=runpy.run_path(sys.argv[1]); sys.stdout.write(m['render']())",
+            str(ROOT / "monitoring/gen_dashboard.py"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout == (CHART / "files/dashboards/hallway-flow.json").read_text(), (
+        "run monitoring/gen_dashboard.py"
+    )
+
+
+NOTES_PROBE = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: notes
+data:
+  notes: |
+{{ include (print $.Template.BasePath "/NOTES.txt") . | indent 4 }}
+"""
+
+
+def test_notes_tell_how_to_reach_ui_and_metrics(tmp_path):
+    # helm template does not print NOTES.txt (and install --dry-run wants a cluster):
+    # render it through a probe template in a copy of the chart.
+    chart = tmp_path / "hallway"
+    shutil.copytree(CHART, chart)
+    (chart / "templates" / "zz-notes-probe.yaml").write_text(NOTES_PROBE)
+    out = run(
+        [
+            helm(),
+            "template",
+            "hallway",
+            str(chart),
+            "--namespace",
+            "hallway",
+            "--kube-version",
+            KUBE_VERSION,
+            "--show-only",
+            "templates/zz-notes-probe.yaml",
+        ]
+    )
+    notes = yaml.safe_load(out.stdout)["data"]["notes"]
+    assert "port-forward svc/hallway-gateway 8080:8080" in notes
+    assert "hallway-feed:9102/metrics" in notes
+    assert "helm test hallway" in notes
+    assert "gateway.jwt.existingSecret is not set" in notes
