@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -78,7 +79,7 @@ def _wrap_unary(behavior: Any, service: str, method: str, traceparent: str | Non
         try:
             try:
                 response = await behavior(request, context)
-            except grpc.aio.AbortError:
+            except (grpc.aio.AbortError, asyncio.CancelledError):
                 raise
             except Exception as exc:
                 await _fail(context, exc)
@@ -86,6 +87,9 @@ def _wrap_unary(behavior: Any, service: str, method: str, traceparent: str | Non
             return response
         except grpc.aio.AbortError:
             code = _code_of(context)
+            raise
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
             raise
         finally:
             GRPC_HANDLED.labels(*labels, code.name).inc()
@@ -106,7 +110,7 @@ def _wrap_stream(behavior: Any, service: str, method: str, traceparent: str | No
             try:
                 async for item in behavior(request, context):
                     yield item
-            except (grpc.aio.AbortError, GeneratorExit):
+            except (grpc.aio.AbortError, GeneratorExit, asyncio.CancelledError):
                 raise
             except Exception as exc:
                 await _fail(context, exc)
@@ -114,8 +118,8 @@ def _wrap_stream(behavior: Any, service: str, method: str, traceparent: str | No
         except grpc.aio.AbortError:
             code = _code_of(context)
             raise
-        except GeneratorExit:
-            code = grpc.StatusCode.CANCELLED
+        except (GeneratorExit, asyncio.CancelledError):
+            code = grpc.StatusCode.CANCELLED  # the client went away
             raise
         finally:
             GRPC_HANDLED.labels(*labels, code.name).inc()
