@@ -6,17 +6,18 @@ keyed by the aggregate id), and results are read over gRPC with bounded waits.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from opensearchpy import AsyncOpenSearch
 
 from hallway.search.v1 import search_pb2 as pb
@@ -284,3 +285,50 @@ def test_migrate_is_idempotent(search: Search) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "0 migration(s) applied" in result.stdout
+
+
+async def test_poison_message_is_parked_and_the_partition_moves_on(
+    search: Search, unique: str
+) -> None:
+    post = _post(f"after{unique} poison")
+    good = _created(post)
+    # Same key, so the same partition: the poison is strictly before the good event.
+    poison = Event(**{**good.__dict__, "id": str(uuid.uuid4()), "data": b'{"post_id": "nope"}'})
+    await search.publish(poison)
+    await search.publish(good)
+    await testing.eventually(lambda: _ids(search, f"after{unique}"), within=30, what="good indexed")
+    dlq = f"{search.prefix}hallway.dlq.hallway-search"
+    parked = await _first_record(dlq, lambda r: dict(r.headers).get("ce_id") == poison.id.encode())
+    headers = dict(parked.headers)
+    assert headers["dlq_original_topic"] == f"{search.prefix}{POST.name}".encode()
+    assert b"PostCreated" in headers["dlq_error"]
+
+
+async def _first_record(topic: str, match: Callable[[Any], bool], within: float = 30) -> Any:
+    """The first record on ``topic`` that ``match``es, read from the beginning (bounded)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=testing.KAFKA, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in batch:
+                        if match(record):
+                            return record
+    finally:
+        await consumer.stop()
+
+
+async def test_events_published_while_down_are_indexed_after_restart(
+    search: Search, unique: str
+) -> None:
+    search.proc.kill()  # no graceful shutdown, like a node dying
+    post = _post(f"restart{unique} survives")
+    await search.publish(_created(post))
+    search.proc.start()
+    ids = await testing.eventually(
+        lambda: _ids(search, f"restart{unique}"), within=60, what="indexed after restart"
+    )
+    assert ids == [str(post.post_id)]
