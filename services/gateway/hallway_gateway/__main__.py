@@ -1,0 +1,3 @@
+from hallway_gateway.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""The four services the gateway calls, each over one gRPC channel with a deadline.
+
+Every unary call goes through ``Guarded`` so a failed RPC becomes a problem
+response naming the service; tests swap the stubs for small fakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from hallway.feed.v1 import feed_pb2_grpc
+from hallway.notification.v1 import notification_pb2_grpc
+from hallway.profile.v1 import profile_pb2_grpc
+from hallway.search.v1 import search_pb2_grpc
+from hallway_common.grpc_client import channel
+from hallway_gateway.problems import from_rpc_error
+from hallway_gateway.settings import GatewaySettings
+
+SERVICES = ("profile", "feed", "search", "notification")
+
+
+class Guarded:
+    """Proxy of a stub: ``await g.Method(request)``; gRPC errors become problems."""
+
+    def __init__(self, name: str, stub: Any) -> None:
+        self.name = name
+        self.stub = stub
+
+    def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
+        fn = getattr(self.stub, method)
+
+        async def call(request: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(request, **kwargs)
+            except grpc.aio.AioRpcError as exc:
+                raise from_rpc_error(exc, self.name) from None
+
+        return call
+
+
+HealthCheck = Callable[[float], Awaitable[str]]
+
+
+@dataclass
+class Backends:
+    profile: Guarded
+    feed: Guarded
+    search: Guarded
+    notification: Guarded
+    # name -> check(timeout) returning the serving status name ("SERVING", ...).
+    health: dict[str, HealthCheck] = field(default_factory=dict)
+    channels: list[grpc.aio.Channel] = field(default_factory=list)
+
+    @classmethod
+    def connect(cls, settings: GatewaySettings) -> Backends:
+        """Channels connect lazily, so the gateway starts before the services do."""
+        deadline = settings.grpc_deadline_seconds
+        addresses = {
+            "profile": settings.profile_addr,
+            "feed": settings.feed_addr,
+            "search": settings.search_addr,
+            "notification": settings.notification_addr,
+        }
+        channels = {name: channel(addr, deadline) for name, addr in addresses.items()}
+        return cls(
+            profile=Guarded("profile", profile_pb2_grpc.ProfileServiceStub(channels["profile"])),
+            feed=Guarded("feed", feed_pb2_grpc.FeedServiceStub(channels["feed"])),
+            search=Guarded("search", search_pb2_grpc.SearchServiceStub(channels["search"])),
+            notification=Guarded(
+                "notification",
+                notification_pb2_grpc.NotificationServiceStub(channels["notification"]),
+            ),
+            health={name: _health_check(ch) for name, ch in channels.items()},
+            channels=list(channels.values()),
+        )
+
+    async def readiness(self, deadline: float) -> dict[str, str]:
+        """Each service's health status (or why it could not be had), concurrently."""
+
+        async def one(check: HealthCheck) -> str:
+            try:
+                return await asyncio.wait_for(check(deadline), deadline)
+            except grpc.aio.AioRpcError as exc:
+                return exc.code().name
+            except TimeoutError:
+                return "DEADLINE_EXCEEDED"
+
+        names = list(self.health)
+        results = await asyncio.gather(*(one(self.health[n]) for n in names))
+        return dict(zip(names, results, strict=True))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(ch.close() for ch in self.channels), return_exceptions=True)
+
+
+def _health_check(ch: grpc.aio.Channel) -> HealthCheck:
+    stub = health_pb2_grpc.HealthStub(ch)
+
+    async def check(deadline: float) -> str:
+        resp = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=deadline)
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
+
+    return check

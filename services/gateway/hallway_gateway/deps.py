@@ -1,0 +1,62 @@
+"""FastAPI dependencies: the caller, the backends, the write limiter."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from hallway.profile.v1 import profile_pb2
+from hallway_gateway.auth import COOKIE_NAME, Principal, authenticate
+from hallway_gateway.backends import Backends
+from hallway_gateway.problems import Problem
+
+# Declared for the OpenAPI document; the checking itself is ``authenticate``.
+_bearer = HTTPBearer(auto_error=False, description="JWT from `python -m hallway_gateway token`")
+_cookie = APIKeyCookie(
+    name=COOKIE_NAME, auto_error=False, description="The web page's session cookie."
+)
+
+
+def _caller(
+    request: Request,
+    _b: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+    _c: Annotated[str | None, Security(_cookie)] = None,
+) -> Principal:
+    return authenticate(request)
+
+
+def _backends(request: Request) -> Backends:
+    return request.app.state.backends
+
+
+Caller = Annotated[Principal, Depends(_caller)]
+Services = Annotated[Backends, Depends(_backends)]
+
+
+def limit_writes(request: Request, caller: Caller) -> None:
+    """Writes count against the caller's token bucket (per replica)."""
+    request.app.state.limiter.check(caller.person_id)
+
+
+WriteLimited = Depends(limit_writes)
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+async def resolve_person_id(backends: Backends, id_or_handle: str) -> str:
+    """People are addressed by id or by handle in URLs; services only take ids."""
+    if is_uuid(id_or_handle):
+        return id_or_handle
+    if not id_or_handle or len(id_or_handle) > 64:
+        raise Problem(404, "no such person", slug="not-found")
+    person = await backends.profile.GetPerson(profile_pb2.GetPersonRequest(handle=id_or_handle))
+    return person.id

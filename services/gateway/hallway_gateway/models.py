@@ -1,0 +1,164 @@
+"""Request and response bodies of the REST API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+MAX_POST_CHARS = 5000
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a keyset-paginated list; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Opaque cursor of the next page; null on the last page."
+    )
+
+
+class Person(BaseModel):
+    id: str
+    handle: str
+    display_name: str
+    title: str
+    department: str
+    manager_id: str | None
+    email: str
+    created_at: str | None
+    updated_at: str | None
+    version: int
+    follower_count: int
+    following_count: int
+
+
+class PersonCreate(BaseModel):
+    """A new person (provisioning; admin only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handle: str = Field(min_length=2, max_length=32, examples=["ada.lovelace"])
+    display_name: str = Field(min_length=1, max_length=100, examples=["Ada Lovelace"])
+    title: str = Field(default="", max_length=200)
+    department: str = Field(default="", max_length=200)
+    manager_id: str = Field(default="", max_length=64, description="Person id of the manager.")
+    email: str = Field(default="", max_length=320)
+
+
+class PersonUpdate(BaseModel):
+    """Fields to change; absent fields stay, an empty string clears title, department or manager."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    title: str | None = Field(default=None, max_length=200)
+    department: str | None = Field(default=None, max_length=200)
+    manager_id: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=320)
+
+
+class Author(BaseModel):
+    """The author as the profile service knew them when the page was served.
+
+    ``handle`` and ``display_name`` are null when the profile service could not be
+    reached in time (the posts are still served)."""
+
+    id: str
+    handle: str | None
+    display_name: str | None
+
+
+class Mention(BaseModel):
+    person_id: str
+    handle: str
+
+
+class Post(BaseModel):
+    id: str
+    author_id: str
+    author: Author
+    text: str
+    mentions: list[Mention]
+    hashtags: list[str]
+    created_at: str | None
+    version: int
+
+
+class PostCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_POST_CHARS, examples=["Hello @ada #launch"])
+
+
+class PostHit(BaseModel):
+    post_id: str
+    author_id: str
+    author: Author
+    text: str
+    highlights: list[str] = Field(
+        description="Fragments with <em> around matches; the rest of the fragment is "
+        "not HTML-escaped, so render it as text."
+    )
+    hashtags: list[str]
+    created_at: str | None
+    score: float
+
+
+class PersonHit(BaseModel):
+    person_id: str
+    handle: str
+    display_name: str
+    title: str
+    department: str
+    score: float
+
+
+class SearchPage(Page[T], Generic[T]):
+    total: int
+
+
+class Notification(BaseModel):
+    id: str
+    kind: Literal["mention", "new_follower", "unspecified"]
+    actor_id: str
+    actor: Author
+    post_id: str | None
+    snippet: str
+    created_at: str | None
+    read: bool
+
+
+class NotificationPage(Page[Notification]):
+    unread_count: int
+
+
+class MarkRead(BaseModel):
+    """Either ``ids`` or ``all: true``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(default_factory=list, max_length=500)
+    all: bool = False
+
+
+class MarkReadResult(BaseModel):
+    updated: int
+    unread_count: int
+
+
+class FollowResult(BaseModel):
+    following: bool
+    changed: bool = Field(description="False when the state was already as asked.")
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details (media type application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str

@@ -1,0 +1,314 @@
+"""The web page: server-rendered Jinja2 (autoescaped) plus one small vanilla JS file.
+
+Pages read through the same backends as the API; the JS calls the REST API with
+the session cookie for actions (post, delete, follow, mark read) and listens to
+the notification stream. Sign-in here is the development form (HALLWAY_DEV_LOGIN);
+production sign-in will be OIDC.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from hallway.feed.v1 import feed_pb2
+from hallway.notification.v1 import notification_pb2
+from hallway.profile.v1 import profile_pb2
+from hallway.search.v1 import search_pb2
+from hallway_gateway import convert
+from hallway_gateway.auth import COOKIE_NAME, Principal, mint_token, optional_principal
+from hallway_gateway.backends import Backends
+from hallway_gateway.deps import is_uuid
+from hallway_gateway.models import MAX_POST_CHARS
+from hallway_gateway.problems import Problem
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+_TOKENS = re.compile(r"(@[a-z0-9][a-z0-9._-]{1,31}|#[\w-]{1,100})", re.IGNORECASE)
+_EM = re.compile(r"(</?em>)")
+MAX_LOGIN_BODY = 2048
+
+
+def text_segments(text: str) -> list[tuple[str, str]]:
+    """Split a post into ("text"|"mention"|"tag", part) so templates link @handles and
+    #tags while Jinja still escapes every part."""
+    out: list[tuple[str, str]] = []
+    for i, part in enumerate(_TOKENS.split(text)):
+        if not part:
+            continue
+        kind = "text" if i % 2 == 0 else ("mention" if part[0] == "@" else "tag")
+        out.append((kind, part))
+    return out
+
+
+def highlight_segments(fragment: str) -> list[tuple[bool, str]]:
+    """(emphasised, text) parts of a search highlight; only <em> is markup, the rest is
+    rendered as escaped text."""
+    out: list[tuple[bool, str]] = []
+    emphasised = False
+    for part in _EM.split(fragment):
+        if part == "<em>":
+            emphasised = True
+        elif part == "</em>":
+            emphasised = False
+        elif part:
+            out.append((emphasised, part))
+    return out
+
+
+templates.env.filters["segments"] = text_segments
+templates.env.filters["highlights"] = highlight_segments
+templates.env.filters["q"] = lambda s: quote(str(s), safe="")
+templates.env.globals["MAX_POST_CHARS"] = MAX_POST_CHARS
+
+
+def _backends(request: Request) -> Backends:
+    return request.app.state.backends
+
+
+def _render(
+    request: Request, name: str, me: Principal | None, status: int = 200, **ctx: Any
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"me": me, "dev_login": request.app.state.settings.dev_login, **ctx},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _error(request: Request, me: Principal | None, exc: Problem) -> Response:
+    return _render(request, "error.html", me, status=exc.status, problem=exc)
+
+
+def _to_login() -> Response:
+    return RedirectResponse("/ui/login", status_code=303)
+
+
+async def _following_ids(backends: Backends, me: Principal) -> set[str]:
+    """Whom the caller follows, to draw follow buttons in the right state (first 200)."""
+    resp = await backends.profile.ListFollowing(
+        profile_pb2.ListFollowsRequest(person_id=me.person_id, page_size=200)
+    )
+    return {p.id for p in resp.people}
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, cursor: str = "") -> Response:
+    me = optional_principal(request)
+    if me is None:
+        return _to_login()
+    backends = _backends(request)
+    try:
+        resp = await backends.feed.ListHomeTimeline(
+            feed_pb2.ListTimelineRequest(person_id=me.person_id, page_size=20, page_token=cursor)
+        )
+        posts = await convert.posts(backends, resp.posts)
+    except Problem as exc:
+        return _error(request, me, exc)
+    return _render(
+        request,
+        "home.html",
+        me,
+        posts=posts,
+        next_cursor=resp.next_page_token,
+        more_api="/api/v1/timeline/home",
+    )
+
+
+@router.get("/ui/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> Response:
+    people: list = []
+    if request.app.state.settings.dev_login:
+        try:
+            resp = await _backends(request).profile.ListPeople(
+                profile_pb2.ListPeopleRequest(page_size=50)
+            )
+            people = [convert.person(p) for p in resp.people]
+        except Problem:
+            people = []  # the form still works by typing a handle
+    return _render(request, "login.html", None, people=people)
+
+
+@router.post("/ui/login")
+async def login(request: Request) -> Response:
+    """Development sign-in: become the person with the handle (HALLWAY_DEV_LOGIN only)."""
+    settings = request.app.state.settings
+    if not settings.dev_login:
+        return _render(
+            request,
+            "login.html",
+            None,
+            status=403,
+            people=[],
+            error="Development sign-in is disabled on this server.",
+        )
+    body = await request.body()
+    if len(body) > MAX_LOGIN_BODY:
+        raise Problem(413, "form too large", slug="payload-too-large")
+    form = parse_qs(body.decode("utf-8", "replace"))
+    handle = (form.get("handle") or [""])[0].strip().lstrip("@").lower()[:64]
+    try:
+        person = await _backends(request).profile.GetPerson(
+            profile_pb2.GetPersonRequest(handle=handle)
+        )
+    except Problem as exc:
+        message = "No one has that handle." if exc.status in (400, 404) else exc.detail
+        return _render(
+            request, "login.html", None, status=exc.status, people=[], error=message, handle=handle
+        )
+    token = mint_token(
+        settings.jwt_secret,
+        settings.jwt_issuer,
+        person.id,
+        person.handle,
+        settings.session_ttl_seconds,
+    )
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=settings.session_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    return response
+
+
+@router.post("/ui/logout")
+async def logout() -> Response:
+    response = RedirectResponse("/ui/login", status_code=303)
+    response.delete_cookie(COOKIE_NAME, path="/")
+    return response
+
+
+@router.get("/people", response_class=HTMLResponse)
+async def people_page(request: Request, q: str = "", cursor: str = "") -> Response:
+    me = optional_principal(request)
+    if me is None:
+        return _to_login()
+    backends = _backends(request)
+    q = q.strip()[:200]
+    try:
+        if q:
+            resp = await backends.search.SearchPeople(
+                search_pb2.SearchRequest(query=q, viewer_id=me.person_id, page_size=50)
+            )
+            people = [
+                {
+                    "id": h.person_id,
+                    "handle": h.handle,
+                    "display_name": h.display_name,
+                    "title": h.title,
+                    "department": h.department,
+                }
+                for h in resp.hits
+            ]
+            next_cursor = ""
+        else:
+            listing = await backends.profile.ListPeople(
+                profile_pb2.ListPeopleRequest(page_size=50, page_token=cursor)
+            )
+            people = [convert.person(p).model_dump() for p in listing.people]
+            next_cursor = listing.next_page_token
+        following = await _following_ids(backends, me)
+    except Problem as exc:
+        return _error(request, me, exc)
+    return _render(
+        request,
+        "people.html",
+        me,
+        people=people,
+        q=q,
+        next_cursor=next_cursor,
+        following=following,
+    )
+
+
+@router.get("/u/{id_or_handle}", response_class=HTMLResponse)
+async def person_page(request: Request, id_or_handle: str, cursor: str = "") -> Response:
+    me = optional_principal(request)
+    if me is None:
+        return _to_login()
+    backends = _backends(request)
+    key = {"id": id_or_handle} if is_uuid(id_or_handle) else {"handle": id_or_handle[:64]}
+    try:
+        person = convert.person(
+            await backends.profile.GetPerson(profile_pb2.GetPersonRequest(**key))
+        )
+        resp = await backends.feed.ListPersonTimeline(
+            feed_pb2.ListTimelineRequest(person_id=person.id, page_size=20, page_token=cursor)
+        )
+        posts = await convert.posts(backends, resp.posts)
+        following = await _following_ids(backends, me)
+    except Problem as exc:
+        return _error(request, me, exc)
+    return _render(
+        request,
+        "person.html",
+        me,
+        person=person,
+        posts=posts,
+        next_cursor=resp.next_page_token,
+        more_api=f"/api/v1/people/{person.id}/posts",
+        following=following,
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search_page(request: Request, q: str = "") -> Response:
+    me = optional_principal(request)
+    if me is None:
+        return _to_login()
+    backends = _backends(request)
+    q = q.strip()[:200]
+    hits: list = []
+    people: list = []
+    if q:
+        try:
+            req = search_pb2.SearchRequest(query=q, viewer_id=me.person_id, page_size=20)
+            post_resp = await backends.search.SearchPosts(req)
+            hits = await convert.post_hits(backends, post_resp.hits)
+            people_resp = await backends.search.SearchPeople(
+                search_pb2.SearchRequest(query=q, viewer_id=me.person_id, page_size=10)
+            )
+            people = [convert.person_hit(h) for h in people_resp.hits]
+        except Problem as exc:
+            return _error(request, me, exc)
+    return _render(request, "search.html", me, q=q, hits=hits, people=people)
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+async def notifications_page(request: Request, cursor: str = "") -> Response:
+    me = optional_principal(request)
+    if me is None:
+        return _to_login()
+    backends = _backends(request)
+    try:
+        resp = await backends.notification.ListNotifications(
+            notification_pb2.ListNotificationsRequest(
+                person_id=me.person_id, page_size=30, page_token=cursor
+            )
+        )
+        items = await convert.notifications(backends, resp.notifications)
+    except Problem as exc:
+        return _error(request, me, exc)
+    return _render(
+        request,
+        "notifications.html",
+        me,
+        items=items,
+        unread=resp.unread_count,
+        next_cursor=resp.next_page_token,
+    )

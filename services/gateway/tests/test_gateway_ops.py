@@ -1,0 +1,162 @@
+"""OpenAPI document, metrics labels, health and readiness, the SSE relay."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from gateway_fakes import harness
+from prometheus_client.parser import text_string_to_metric_families
+
+from hallway.notification.v1 import notification_pb2
+
+EXPECTED_ROUTES = {
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/people"),
+    ("post", "/api/v1/people"),
+    ("get", "/api/v1/people/{person_id}"),
+    ("patch", "/api/v1/people/{person_id}"),
+    ("post", "/api/v1/people/{person_id}/follow"),
+    ("delete", "/api/v1/people/{person_id}/follow"),
+    ("get", "/api/v1/people/{person_id}/followers"),
+    ("get", "/api/v1/people/{person_id}/following"),
+    ("get", "/api/v1/people/{person_id}/posts"),
+    ("post", "/api/v1/posts"),
+    ("get", "/api/v1/posts/{post_id}"),
+    ("delete", "/api/v1/posts/{post_id}"),
+    ("get", "/api/v1/timeline/home"),
+    ("get", "/api/v1/search/posts"),
+    ("get", "/api/v1/search/people"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/read"),
+    ("get", "/api/v1/notifications/stream"),
+}
+
+
+@pytest.fixture
+def h():  # type: ignore[no-untyped-def]
+    return harness()
+
+
+def test_openapi_lists_every_route_with_descriptions(h) -> None:  # type: ignore[no-untyped-def]
+    spec = h.client.get("/api/v1/openapi.json").json()
+    found = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    assert found == EXPECTED_ROUTES
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert op.get("description"), f"{method} {path} has no description"
+            assert "401" in op["responses"]
+    schemes = spec["components"]["securitySchemes"]
+    assert {"HTTPBearer", "APIKeyCookie"} <= set(schemes)
+
+
+def test_docs_page_has_no_external_assets(h) -> None:  # type: ignore[no-untyped-def]
+    resp = h.client.get("/api/v1/docs")
+    assert resp.status_code == 200
+    assert "/api/v1/openapi.json" in resp.text and "/api/v1/timeline/home" in resp.text
+    assert "cdn" not in resp.text.lower() and 'src="http' not in resp.text
+
+
+def _samples(h, name: str) -> list:  # type: ignore[no-untyped-def]
+    text = h.client.get("/metrics").text
+    return [s for f in text_string_to_metric_families(text) for s in f.samples if s.name == name]
+
+
+def test_metrics_use_route_templates(h) -> None:  # type: ignore[no-untyped-def]
+    ada = h.profile.add("ada")
+    post = h.feed.add(ada.id, "x")
+    h.client.get(f"/api/v1/posts/{post.id}", headers=h.auth(ada))
+    h.client.get(f"/api/v1/posts/{uuid.uuid4()}", headers=h.auth(ada))
+    h.client.get(f"/no/such/{uuid.uuid4()}")
+    samples = _samples(h, "hallway_http_requests_total")
+    routes = {s.labels["route"] for s in samples}
+    assert "/api/v1/posts/{post_id}" in routes
+    assert "unmatched" in routes
+    assert not any(post.id in r for r in routes)
+    statuses = {
+        s.labels["status"] for s in samples if s.labels["route"] == "/api/v1/posts/{post_id}"
+    }
+    assert {"200", "404"} <= statuses
+    hist = _samples(h, "hallway_http_request_duration_seconds_count")
+    assert any(s.labels == {"method": "GET", "route": "/api/v1/posts/{post_id}"} for s in hist)
+
+
+def test_health_and_readiness(h) -> None:  # type: ignore[no-untyped-def]
+    assert h.client.get("/healthz").json() == {"status": "ok"}
+    ready = h.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    h.health["search"] = "UNAVAILABLE"
+    h.health["feed"] = "NOT_SERVING"
+    resp = h.client.get("/readyz")
+    assert resp.status_code == 503
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    body = resp.json()
+    assert body["services"]["search"] == "UNAVAILABLE" and body["services"]["profile"] == "SERVING"
+    assert "feed" in body["detail"] and "search" in body["detail"]
+
+
+def test_readiness_times_out() -> None:
+    h = harness(grpc_deadline_seconds=0.05)
+    h.health["notification"] = "HANG"
+    body = h.client.get("/readyz").json()
+    assert body["services"]["notification"] == "DEADLINE_EXCEEDED"
+
+
+def _parse_sse(text: str) -> list[tuple[str, object]]:
+    events = []
+    for block in text.split("\n\n"):
+        lines = block.splitlines()
+        name = next((line[6:].strip() for line in lines if line.startswith("event:")), None)
+        data = next((line[5:].strip() for line in lines if line.startswith("data:")), None)
+        if name:
+            events.append((name, json.loads(data or "null")))
+        elif any(line.startswith(":") for line in lines):
+            events.append(("comment", lines[0]))
+    return events
+
+
+def test_sse_relays_stream() -> None:
+    h = harness(sse_heartbeat_seconds=0.05)
+    ada, bob = h.profile.add("ada"), h.profile.add("bob")
+    n = notification_pb2.Notification(
+        id="n1",
+        person_id=ada.id,
+        actor_id=bob.id,
+        post_id="p9",
+        kind=notification_pb2.NOTIFICATION_KIND_MENTION,
+        snippet="<b>hi</b>",
+    )
+    h.notification.stream_messages = [
+        notification_pb2.StreamNotificationsResponse(unread_count=2),
+        notification_pb2.StreamNotificationsResponse(unread_count=3, notification=n),
+    ]
+    h.notification.stream_delay = 0.2  # long enough for a heartbeat before the end
+    resp = h.client.get("/api/v1/notifications/stream", headers=h.auth(ada))
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/event-stream")
+    events = _parse_sse(resp.text)
+    assert events[0] == ("unread", {"unread_count": 2})
+    kinds = [e[0] for e in events]
+    assert "notification" in kinds and "comment" in kinds
+    payload = dict(events)["notification"]
+    assert payload["unread_count"] == 3
+    assert payload["notification"]["post_id"] == "p9"
+    assert payload["notification"]["actor"]["handle"] == "bob"
+    assert h.notification.called("StreamNotifications")[0].person_id == ada.id
+    assert h.notification.streams[0].cancelled  # the gRPC call is released at the end
+
+
+def test_sse_when_service_down_is_503(h) -> None:  # type: ignore[no-untyped-def]
+    import grpc
+    from gateway_fakes import rpc_error
+
+    ada = h.profile.add("ada")
+    h.notification.stream_messages = [rpc_error(grpc.StatusCode.UNAVAILABLE, "down")]
+    resp = h.client.get("/api/v1/notifications/stream", headers=h.auth(ada))
+    assert resp.status_code == 503
+    assert resp.headers["content-type"].startswith("application/problem+json")
+
+
+def test_sse_requires_auth(h) -> None:  # type: ignore[no-untyped-def]
+    assert h.client.get("/api/v1/notifications/stream").status_code == 401

@@ -1,0 +1,95 @@
+"""The web page: dev sign-in, escaping of user text, static assets."""
+
+from __future__ import annotations
+
+from gateway_fakes import harness
+
+from hallway_gateway.auth import COOKIE_NAME
+from hallway_gateway.web import highlight_segments, text_segments
+
+
+def _login(h, handle: str):  # type: ignore[no-untyped-def]
+    return h.client.post(
+        "/ui/login",
+        content=f"handle={handle}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+
+
+def test_pages_redirect_to_sign_in() -> None:
+    h = harness()
+    for path in ("/", "/people", "/search?q=x", "/notifications", "/u/ada"):
+        resp = h.client.get(path, follow_redirects=False)
+        assert resp.status_code == 303 and resp.headers["location"] == "/ui/login"
+
+
+def test_dev_login_sets_cookie_and_shows_feed() -> None:
+    h = harness()
+    ada = h.profile.add("ada", "Ada <Lovelace>")
+    h.feed.add(ada.id, 'hello <script>alert("x")</script> @bob #launch')
+    form = h.client.get("/ui/login")
+    assert form.status_code == 200 and "ada" in form.text
+    resp = _login(h, "ada")
+    assert resp.status_code == 303
+    cookie = resp.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE_NAME}=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    page = h.client.get("/")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+    assert "Ada &lt;Lovelace&gt;" in page.text
+    assert 'href="/u/bob"' in page.text and 'href="/search?q=%23launch"' in page.text
+    assert "data-delete-post" in page.text  # own post
+
+
+def test_unknown_handle_and_disabled_dev_login() -> None:
+    h = harness()
+    assert _login(h, "nobody").status_code == 404
+    off = harness(dev_login=False)
+    off.profile.add("ada")
+    resp = _login(off, "ada")
+    assert resp.status_code == 403 and "set-cookie" not in resp.headers
+
+
+def test_other_pages_render() -> None:
+    h = harness()
+    ada, bob = h.profile.add("ada"), h.profile.add("bob")
+    h.feed.add(bob.id, "shipping it")
+    h.client.cookies.set(COOKIE_NAME, h.token(ada))
+    assert "bob" in h.client.get("/people").text
+    person = h.client.get("/u/bob")
+    assert (
+        person.status_code == 200
+        and "shipping it" in person.text
+        and 'data-follow="' in person.text
+    )
+    search = h.client.get("/search", params={"q": "shipping"})
+    assert "<mark>shipping</mark>" in search.text
+    assert h.client.get("/notifications").status_code == 200
+    assert h.client.get("/u/nobody").status_code == 404
+
+
+def test_static_assets_are_local() -> None:
+    h = harness()
+    js = h.client.get("/static/app.js")
+    css = h.client.get("/static/app.css")
+    assert js.status_code == css.status_code == 200
+    assert ".innerHTML" not in js.text and "insertAdjacentHTML" not in js.text
+    assert "http" not in css.text
+
+
+def test_segments() -> None:
+    assert text_segments("hi @ada see #q3!") == [
+        ("text", "hi "),
+        ("mention", "@ada"),
+        ("text", " see "),
+        ("tag", "#q3"),
+        ("text", "!"),
+    ]
+    assert highlight_segments("a <em>b</em> <i>c</i>") == [
+        (False, "a "),
+        (True, "b"),
+        (False, " <i>c</i>"),
+    ]
