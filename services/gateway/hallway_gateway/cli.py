@@ -27,7 +27,6 @@ def serve(settings: GatewaySettings) -> None:
         host=settings.http_host,
         port=settings.http_port,
         loop="uvloop",
-        http="httptools",
         log_config=None,  # keep our JSON handlers on the root logger
         access_log=False,  # the gateway writes its own access lines with the route template
         proxy_headers=True,

@@ -42,7 +42,7 @@ def test_missing_token_is_401(h) -> None:  # type: ignore[no-untyped-def]
         "Bearer "
         + jwt.encode(
             {"sub": "x", "iss": ISSUER, "exp": 9999999999},
-            "other-secret-0123456789",
+            "other-secret-0123456789-0123456789",
             algorithm="HS256",
         ),
         "Bearer "
@@ -95,7 +95,7 @@ def test_token_round_trip_and_roles() -> None:
     principal = decode_token(token, SECRET, ISSUER)
     assert (principal.person_id, principal.handle, principal.is_admin) == ("p1", "ada", True)
     with pytest.raises(Problem):
-        decode_token(token, "another-secret-0123456789", ISSUER)
+        decode_token(token, "another-secret-0123456789-0123456789", ISSUER)
 
 
 @pytest.mark.parametrize(

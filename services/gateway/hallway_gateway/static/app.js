@@ -6,8 +6,12 @@
   const me = document.body.dataset.me || null;
   const statusEl = document.getElementById("status");
 
+  let sayTimer = null;
   function say(message) {
-    if (statusEl) statusEl.textContent = message;
+    if (!statusEl) return;
+    statusEl.textContent = message;
+    clearTimeout(sayTimer);
+    sayTimer = setTimeout(() => { statusEl.textContent = ""; }, 5000);
   }
 
   function el(tag, attrs, children) {
