@@ -48,7 +48,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.DeadlockDetectedError,
 )
 
-Handler = Callable[[Event, Payload, asyncpg.Connection | None], Awaitable[None]]
+# A handler may return False to say "already applied" (stores without a dedup table,
+# e.g. a versioned upsert that lost to a newer version); anything else means applied.
+Handler = Callable[[Event, Payload, asyncpg.Connection | None], Awaitable[bool | None]]
 
 
 @dataclass
@@ -158,8 +160,7 @@ class EventConsumer:
     async def _apply(self, handler: Handler, event: Event, payload: Payload) -> bool:
         """Run the handler once per event id; False when it was a duplicate."""
         if self.pool is None:
-            await handler(event, payload, None)
-            return True
+            return await handler(event, payload, None) is not False
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await conn.fetchval(
                 """INSERT INTO processed_events (consumer_group, event_id) VALUES ($1, $2)

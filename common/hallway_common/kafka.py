@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -128,7 +128,7 @@ class LagMonitor:
     async def sample(self, admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer) -> None:
         for group, topics in self._groups.items():
             committed = await admin.list_consumer_group_offsets(group)
-            partitions = [tp for topic in topics for tp in _partitions(offsets, topic)]
+            partitions = await topic_partitions(admin, topics)
             if not partitions:
                 continue
             ends = await offsets.end_offsets(partitions)
@@ -140,7 +140,12 @@ class LagMonitor:
                 )
 
 
-def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list:
-    from aiokafka import TopicPartition
-
-    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+async def topic_partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of the given topics (missing topics have none)."""
+    described = await admin.describe_topics(topics)
+    return [
+        TopicPartition(t["topic"], p["partition"])
+        for t in described
+        if t["error_code"] == 0
+        for p in sorted(t["partitions"], key=lambda p: p["partition"])
+    ]

@@ -49,10 +49,20 @@ class Runtime(Generic[S]):
     def topic(self, topic: Topic) -> str:
         return self.settings.kafka_topic_prefix + topic.name
 
-    def consumer(self, group: str) -> EventConsumer:
-        """A consumer group of this service (dedup in its database when it has one)."""
+    def consumer(
+        self, group: str, transient_errors: tuple[type[BaseException], ...] = ()
+    ) -> EventConsumer:
+        """A consumer group of this service (dedup in its database when it has one).
+
+        ``transient_errors``: the store's "unavailable" errors, retried without
+        dead-lettering (PostgreSQL's and network errors already are).
+        """
         consumer = EventConsumer(
-            self.broker, group, pool=self.pool, topic_prefix=self.settings.kafka_topic_prefix
+            self.broker,
+            group,
+            pool=self.pool,
+            topic_prefix=self.settings.kafka_topic_prefix,
+            transient_errors=transient_errors,
         )
         self.consumers.append(consumer)
         return consumer

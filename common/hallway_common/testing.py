@@ -64,15 +64,22 @@ def metric(metrics_port: int, name: str, **labels: str) -> float:
 
 async def topic_records(topic: str) -> list:
     """Every record currently on a topic (reads from the beginning to the end offsets)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
 
+    from hallway_common.kafka import topic_partitions
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        tps = await topic_partitions(admin, [topic])
+    finally:
+        await admin.close()
+    if not tps:
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # refresh metadata so the topic's partitions are known
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not tps:
-            return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         end = await consumer.end_offsets(tps)

@@ -116,11 +116,11 @@ async def test_event_published_twice_is_applied_once(crash_system: System, uniqu
     )
     notes = sys.dsns["notification"]
     topic = f"{sys.topic_prefix}hallway.feed.post.v1"
-    await eventually(
-        lambda: _count(sys.dsns["feed"], "SELECT count(*) FROM outbox") == 0 or None,
-        within=60,
-        what="outbox drained after restart",
-    )
+
+    async def outbox_drained() -> bool:
+        return await _count(sys.dsns["feed"], "SELECT count(*) FROM outbox") == 0
+
+    await eventually(outbox_drained, within=60, what="outbox drained after restart")
     copies = await _copies_on_topic(topic, post_id)
     assert len(copies) == 2 and len(set(copies)) == 1, copies  # same event, delivered twice
     group = f"{sys.topic_prefix}hallway-notification"

@@ -30,9 +30,10 @@ async def build(rt: Runtime[SearchSettings]) -> None:
     names = IndexNames(rt.settings.opensearch_index_prefix)
 
     indexer = Indexer(client, names)
-    consumer = rt.consumer(CONSUMER_GROUP)
     # OpenSearch being down or overloaded is not the message's fault: retry, never DLQ.
-    consumer.transient += (OpenSearchConnectionError, OpenSearchBusy)
+    consumer = rt.consumer(
+        CONSUMER_GROUP, transient_errors=(OpenSearchConnectionError, OpenSearchBusy)
+    )
     consumer.on(PERSON, indexer.on_person, "People, indexed for directory search.")
     consumer.on(POST, indexer.on_post, "Posts, indexed for full-text search; deletes tombstoned.")
 

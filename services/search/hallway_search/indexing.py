@@ -99,9 +99,9 @@ class Indexer:
 
     async def on_person(
         self, event: Event, payload: PersonUpserted, conn: asyncpg.Connection | None
-    ) -> None:
+    ) -> bool:
         """A person created or updated: replace the document unless a newer one is there."""
-        await self._write(
+        return await self._write(
             "people",
             self.names.people,
             str(payload.person_id),
@@ -115,15 +115,15 @@ class Indexer:
         event: Event,
         payload: PostCreated | PostDeleted,
         conn: asyncpg.Connection | None,
-    ) -> None:
-        """A post created (document) or deleted (tombstone)."""
+    ) -> bool:
+        """A post created (document) or deleted (tombstone); False when already applied."""
         if isinstance(payload, PostDeleted):
             body = post_tombstone(payload)
             version = post_version(payload.version, deleted=True)
         else:
             body = post_document(payload)
             version = post_version(payload.version, deleted=False)
-        await self._write(
+        return await self._write(
             "posts", self.names.posts, str(payload.post_id), body, version, payload.occurred_at
         )
 
