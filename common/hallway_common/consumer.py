@@ -113,6 +113,15 @@ class EventConsumer:
             description=description or topic.description,
         )(receive)
         self.topics.append(name)
+        # Export zeros from the start, so rates and alerts have series before the first event.
+        for metric in (
+            CONSUMER_PROCESSED,
+            CONSUMER_DUPLICATES,
+            CONSUMER_FAILED,
+            CONSUMER_DEAD_LETTERED,
+            CONSUMER_SECONDS,
+        ):
+            metric.labels(name, self.group)
 
     async def _process(self, topic: Topic, name: str, handler: Handler, message: Any) -> None:
         record = message.raw_message

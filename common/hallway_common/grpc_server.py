@@ -128,6 +128,21 @@ def _wrap_stream(behavior: Any, service: str, method: str, traceparent: str | No
     return wrapper
 
 
+def _initialize_metrics(service_name: str) -> None:
+    """Zero series for every method and code, as go-grpc-prometheus does, so error-ratio
+    queries have data before the first error."""
+    from google.protobuf import descriptor_pool
+
+    service = descriptor_pool.Default().FindServiceByName(service_name)
+    for method in service.methods:
+        kind = "server_stream" if method.server_streaming else "unary"
+        labels = (kind, service_name, method.name)
+        GRPC_STARTED.labels(*labels)
+        GRPC_LATENCY.labels(*labels)
+        for code in grpc.StatusCode:
+            GRPC_HANDLED.labels(*labels, code.name)
+
+
 class GrpcServer:
     """A grpc.aio server with health checking and reflection for ``service_names``."""
 
@@ -151,6 +166,7 @@ class GrpcServer:
     ) -> None:
         register(servicer, self.server)
         self.service_names.append(name)
+        _initialize_metrics(name)
 
     async def start(self) -> None:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

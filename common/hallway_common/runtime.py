@@ -24,7 +24,7 @@ from hallway_common.db import create_pool, migrate
 from hallway_common.grpc_server import GrpcServer
 from hallway_common.kafka import LagMonitor, create_broker, ensure_topics
 from hallway_common.logs import configure_logging, get_logger
-from hallway_common.metrics import start_metrics_server
+from hallway_common.metrics import OUTBOX_PUBLISHED, start_metrics_server
 from hallway_common.outbox import OutboxRelay
 
 log = get_logger(__name__)
@@ -105,6 +105,8 @@ async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[
     relay = relay_task = None
     if rt.produces and rt.pool is not None and getattr(settings, "outbox_relay_enabled", False):
         relay = OutboxRelay(rt.pool, rt.broker, batch_size=settings.outbox_batch_size)
+        for topic in rt.produces:
+            OUTBOX_PUBLISHED.labels(rt.topic(topic))  # a zero series before the first event
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         tasks.append(relay_task)
     if rt.consumers:
