@@ -39,6 +39,9 @@ def channel(address: str, deadline: float = DEFAULT_DEADLINE_SECONDS) -> grpc.ai
         options=[
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.enable_retries", 1),
+            # A restarted service is reachable again within seconds, not minutes.
+            ("grpc.initial_reconnect_backoff_ms", 500),
+            ("grpc.max_reconnect_backoff_ms", 5000),
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
         ],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import jwt
 import pytest
@@ -13,11 +13,16 @@ from hallway_common.testing import System
 JWT_SECRET = "e2e-secret-not-for-production-0123456789"
 
 
-def mint(person_id: str, handle: str, ttl: int = 600) -> str:
-    """A bearer token as `python -m hallway_gateway token` mints it."""
+def _mint(person_id: str, handle: str, ttl: int = 600) -> str:
     now = int(time.time())
     claims = {"sub": person_id, "handle": handle, "iss": "hallway", "iat": now, "exp": now + ttl}
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+
+
+@pytest.fixture(scope="session")
+def mint() -> Callable[[str, str], str]:
+    """Mints a bearer token as `python -m hallway_gateway token` does."""
+    return _mint
 
 
 @pytest.fixture(scope="session")

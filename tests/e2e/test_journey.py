@@ -18,8 +18,6 @@ from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
 from hallway_common.grpc_client import channel
 from hallway_common.testing import System, eventually, metric
 
-from .conftest import mint
-
 pytestmark = pytest.mark.e2e
 
 
@@ -44,7 +42,7 @@ async def _sse_events(client: httpx.AsyncClient, token: str, out: asyncio.Queue)
                 event = None
 
 
-async def test_follow_post_search_notify_delete(system: System, unique: str) -> None:
+async def test_follow_post_search_notify_delete(system: System, unique: str, mint) -> None:
     a = await _provision(system, f"ann{unique}")
     b = await _provision(system, f"bob{unique}")
     c = await _provision(system, f"cat{unique}")
