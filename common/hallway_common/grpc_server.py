@@ -21,6 +21,13 @@ log = get_logger(__name__)
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
+def code_label(code: grpc.StatusCode) -> str:
+    """The grpc_code label as go-grpc-prometheus writes it (Go's codes.Code.String())."""
+    if code is grpc.StatusCode.CANCELLED:
+        return "Canceled"
+    return "OK" if code is grpc.StatusCode.OK else code.name.title().replace("_", "")
+
+
 def _split(method: str) -> tuple[str, str]:
     _, service, name = method.split("/")
     return service, name
@@ -92,7 +99,7 @@ def _wrap_unary(behavior: Any, service: str, method: str, traceparent: str | Non
             code = grpc.StatusCode.CANCELLED
             raise
         finally:
-            GRPC_HANDLED.labels(*labels, code.name).inc()
+            GRPC_HANDLED.labels(*labels, code_label(code)).inc()
             GRPC_LATENCY.labels(*labels).observe(time.perf_counter() - start)
 
     return wrapper
@@ -122,7 +129,7 @@ def _wrap_stream(behavior: Any, service: str, method: str, traceparent: str | No
             code = grpc.StatusCode.CANCELLED  # the client went away
             raise
         finally:
-            GRPC_HANDLED.labels(*labels, code.name).inc()
+            GRPC_HANDLED.labels(*labels, code_label(code)).inc()
             GRPC_LATENCY.labels(*labels).observe(time.perf_counter() - start)
 
     return wrapper
@@ -140,7 +147,7 @@ def _initialize_metrics(service_name: str) -> None:
         GRPC_STARTED.labels(*labels)
         GRPC_LATENCY.labels(*labels)
         for code in grpc.StatusCode:
-            GRPC_HANDLED.labels(*labels, code.name)
+            GRPC_HANDLED.labels(*labels, code_label(code))
 
 
 class GrpcServer:
