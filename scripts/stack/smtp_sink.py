@@ -39,22 +39,24 @@ class MaildirHandler:
         self.new.mkdir(parents=True, exist_ok=True)
         self._counter = itertools.count()
 
+    def _store(self, name: str, data: bytes) -> None:
+        tmp_path = self.tmp / name
+        with open(tmp_path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp_path, self.new / name)
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         header = (
             f"Return-Path: <{envelope.mail_from or ''}>\r\n"
             f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
-        ).encode("utf-8")
+        ).encode()
         # Time-ordered names: sorting new/ lists messages in arrival order.
         name = f"{time.time_ns()}.{next(self._counter):06d}.{os.getpid()}.eml"
-        # Disk writes are quick and small; doing them inline keeps the reply
-        # ("250") strictly after the message is durable.
-        tmp_path = self.tmp / name
-        with open(tmp_path, "wb") as f:
-            f.write(header + content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.rename(tmp_path, self.new / name)
+        # The reply ("250") goes out strictly after the message is durable.
+        await asyncio.to_thread(self._store, name, header + content)
         log.info(
             "stored %s from=%s to=%s bytes=%d",
             name,
