@@ -32,7 +32,7 @@ export HALLWAY_STACK_ASSUMED_UP=1
 
 step "pytest"
 set +e
-"$PY" -m pytest "$@"
+"$PY" -m pytest --durations=15 "$@"
 status=$?
 set -e
 if [[ $status == 5 ]]; then

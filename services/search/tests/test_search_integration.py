@@ -63,11 +63,10 @@ class Search:
 
     def processed(self, topic_name: str) -> float:
         """Events the consumer finished (applied or found already applied)."""
-        return testing.metric(
-            self.proc.metrics_port,
-            "hallway_consumer_processed_total",
-            topic=self.prefix + topic_name,
-            group=self.prefix + "hallway-search",
+        labels = {"topic": self.prefix + topic_name, "group": self.prefix + "hallway-search"}
+        return sum(
+            testing.metric(self.proc.metrics_port, name, **labels)
+            for name in ("hallway_consumer_processed_total", "hallway_consumer_duplicates_total")
         )
 
     async def posts(self, query: str, **kw: Any) -> pb.SearchPostsResponse:
