@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import asyncpg
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from hallway.feed.v1 import feed_pb2 as pb
 from hallway.feed.v1 import feed_pb2_grpc as pb_grpc
+from hallway_common.fields import parse_id, timestamp
 from hallway_common.pagination import page_size
 from hallway_feed import posts
-from hallway_feed.text import parse_id
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 
 
 def to_proto(row: asyncpg.Record) -> pb.Post:
-    created = Timestamp()
-    created.FromDatetime(row["created_at"])
     return pb.Post(
         id=str(row["id"]),
         author_id=str(row["author_id"]),
@@ -27,7 +24,7 @@ def to_proto(row: asyncpg.Record) -> pb.Post:
             pb.Mention(person_id=m["person_id"], handle=m["handle"]) for m in row["mentions"]
         ],
         hashtags=list(row["hashtags"]),
-        created_at=created,
+        created_at=timestamp(row["created_at"]),
         version=row["version"],
     )
 

@@ -7,7 +7,6 @@ local people replica (``posts.resolve_mentions``): an unknown handle is plain te
 from __future__ import annotations
 
 import re
-import uuid
 
 from hallway_common.errors import InvalidArgument
 
@@ -50,14 +49,6 @@ def check_idempotency_key(key: str) -> str | None:
     if not key.strip() or "\x00" in key:
         raise InvalidArgument("idempotency_key must be printable text")
     return key
-
-
-def parse_id(value: str, field: str) -> uuid.UUID:
-    """A UUID request field; INVALID_ARGUMENT naming the field otherwise."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        raise InvalidArgument(f"{field} must be a UUID, got {value!r}") from None
 
 
 def mention_candidates(text: str) -> list[tuple[str, ...]]:

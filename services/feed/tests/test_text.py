@@ -10,7 +10,6 @@ from hallway_feed.text import (
     check_text,
     mention_candidates,
     parse_hashtags,
-    parse_id,
 )
 
 
@@ -36,32 +35,6 @@ def test_idempotency_key() -> None:
         check_idempotency_key("k" * 201)
     with pytest.raises(InvalidArgument, match="idempotency_key"):
         check_idempotency_key("   ")
-
-
-def test_parse_id() -> None:
-    assert str(parse_id("6f1c0d6e-4c6b-4f5e-9a43-2b1c1b0f7a11", "x")).startswith("6f1c")
-    with pytest.raises(InvalidArgument, match="author_id must be a UUID"):
-        parse_id("nope", "author_id")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("hi @ada", [("ada",)]),
-        ("@Ada and @ada again", [("ada",)]),
-        ("cc @ada.lovelace, @bob_b", [("ada.lovelace",), ("bob_b",)]),
-        # End of sentence: "ada." is a valid handle too; the replica decides, "ada." first.
-        ("thanks @ada.", [("ada.", "ada")]),
-        ("(@x1-y)", [("x1-y",)]),
-        ("mail ada@example.com", []),  # an e-mail address is not a mention
-        ("@a is too short, @ is nothing", []),
-        ("@" + "x" * 33, []),  # longer than a handle can be
-        ("@-ada starts badly", []),
-        ("@@ada", []),
-    ],
-)
-def test_mention_candidates(text: str, expected: list[tuple[str, ...]]) -> None:
-    assert mention_candidates(text) == expected
 
 
 def test_mentions_are_bounded() -> None:

@@ -6,13 +6,12 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from hallway.notification.v1 import notification_pb2 as pb
 from hallway.notification.v1 import notification_pb2_grpc as pb_grpc
+from hallway_common.fields import parse_id, timestamp
 from hallway_common.pagination import page_size
 from hallway_notification import inbox
-from hallway_notification.inbox import parse_id
 from hallway_notification.streams import StreamClosed, StreamHub
 
 KIND_TO_PROTO = {
@@ -22,8 +21,6 @@ KIND_TO_PROTO = {
 
 
 def to_proto(row: asyncpg.Record) -> pb.Notification:
-    created = Timestamp()
-    created.FromDatetime(row["created_at"])
     return pb.Notification(
         id=str(row["id"]),
         person_id=str(row["person_id"]),
@@ -31,7 +28,7 @@ def to_proto(row: asyncpg.Record) -> pb.Notification:
         actor_id=str(row["actor_id"]),
         post_id=str(row["post_id"]) if row["post_id"] else "",
         snippet=row["snippet"],
-        created_at=created,
+        created_at=timestamp(row["created_at"]),
         read=row["read_at"] is not None,
     )
 

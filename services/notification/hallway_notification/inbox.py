@@ -16,8 +16,9 @@ from typing import Any
 import asyncpg
 
 from hallway_common.errors import InvalidArgument
+from hallway_common.fields import parse_id
 from hallway_common.logs import get_logger
-from hallway_common.pagination import decode_cursor, encode_cursor
+from hallway_common.pagination import decode_time_cursor, encode_cursor
 from hallway_notification.metrics import NOTIFICATIONS_CREATED
 
 log = get_logger(__name__)
@@ -39,14 +40,6 @@ class Page:
     rows: list[asyncpg.Record]
     next_token: str
     unread_count: int
-
-
-def parse_id(value: str, field: str) -> uuid.UUID:
-    """A UUID from a request field, or INVALID_ARGUMENT naming the field."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        raise InvalidArgument(f"{field} must be a UUID, got {value!r}") from None
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -190,21 +183,11 @@ async def unread_count(conn: asyncpg.Connection | asyncpg.Pool, person_id: uuid.
     )
 
 
-def _cursor_key(token: str) -> tuple[datetime, uuid.UUID] | None:
-    key = decode_cursor(token, 2)
-    if key is None:
-        return None
-    try:
-        return datetime.fromisoformat(key[0]), uuid.UUID(key[1])
-    except (TypeError, ValueError):
-        raise InvalidArgument("page_token is not valid") from None
-
-
 async def list_notifications(
     pool: asyncpg.Pool, person_id: uuid.UUID, size: int, token: str, unread_only: bool
 ) -> Page:
     """Newest first, keyset-paginated on (created_at, id)."""
-    after = _cursor_key(token)
+    after = decode_time_cursor(token)
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             f"""SELECT {COLUMNS} FROM notifications

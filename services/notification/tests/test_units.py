@@ -11,7 +11,6 @@ import pytest
 
 from hallway.notification.v1 import notification_pb2 as pb
 from hallway_common.errors import InvalidArgument
-from hallway_common.pagination import encode_cursor
 from hallway_common.testing import free_port
 from hallway_notification import inbox, mailer
 from hallway_notification.grpc_api import to_proto
@@ -67,14 +66,6 @@ class TestRecipients:
 
 
 class TestValidation:
-    def test_parse_id(self) -> None:
-        value = uuid.uuid4()
-        assert inbox.parse_id(str(value), "person_id") == value
-        with pytest.raises(InvalidArgument, match="person_id"):
-            inbox.parse_id("nope", "person_id")
-        with pytest.raises(InvalidArgument):
-            inbox.parse_id("", "person_id")
-
     def test_mark_read_needs_ids_or_all(self) -> None:
         with pytest.raises(InvalidArgument, match="notification_ids or set all"):
             inbox.check_mark_read([], False)
@@ -87,14 +78,6 @@ class TestValidation:
             inbox.check_mark_read(["bad"], False)
         with pytest.raises(InvalidArgument, match="at most"):
             inbox.check_mark_read([str(uuid.uuid4())] * (inbox.MAX_MARK_IDS + 1), False)
-
-    def test_page_token(self) -> None:
-        assert inbox._cursor_key("") is None
-        now, nid = datetime.now(UTC), uuid.uuid4()
-        assert inbox._cursor_key(encode_cursor(now.isoformat(), str(nid))) == (now, nid)
-        for forged in ("%%%", encode_cursor("yesterday", "x"), encode_cursor(1)):
-            with pytest.raises(InvalidArgument, match="page_token"):
-                inbox._cursor_key(forged)
 
 
 def _row(kind: str = inbox.MENTION, read: bool = False) -> dict:

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import asyncpg
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
+from hallway_common.fields import parse_id, timestamp
 from hallway_common.pagination import page_size
 from hallway_profile import people
-from hallway_profile.people import parse_id
-
-
-def _ts(value) -> Timestamp:  # type: ignore[no-untyped-def]
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 def to_proto(row: asyncpg.Record) -> pb.Person:
@@ -28,8 +21,8 @@ def to_proto(row: asyncpg.Record) -> pb.Person:
         department=row["department"],
         manager_id=str(row["manager_id"]) if row["manager_id"] else "",
         email=row["email"] or "",
-        created_at=_ts(row["created_at"]),
-        updated_at=_ts(row["updated_at"]),
+        created_at=timestamp(row["created_at"]),
+        updated_at=timestamp(row["updated_at"]),
         version=row["version"],
         follower_count=row["follower_count"],
         following_count=row["following_count"],

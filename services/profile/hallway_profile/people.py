@@ -17,7 +17,7 @@ from hallway_common.contracts import FollowChanged, PersonUpserted
 from hallway_common.errors import AlreadyExists, InvalidArgument, NotFound
 from hallway_common.events import new_event
 from hallway_common.outbox import enqueue
-from hallway_common.pagination import decode_cursor, encode_cursor
+from hallway_common.pagination import decode_cursor, decode_time_cursor, encode_cursor
 from hallway_common.tracing import current_traceparent
 
 SOURCE = "/hallway/profile"
@@ -34,13 +34,6 @@ PERSON_COLUMNS = """p.id, p.handle, p.display_name, p.title, p.department, p.man
 class Page:
     rows: list[asyncpg.Record]
     next_token: str
-
-
-def parse_id(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError):
-        raise InvalidArgument(f"{field} must be a UUID, got {value!r}") from None
 
 
 def check_handle(handle: str) -> str:
@@ -256,7 +249,7 @@ async def list_follows(
         if direction == "followers"
         else ("follower_id", "followee_id")
     )
-    after = decode_cursor(token, 2)
+    after = decode_time_cursor(token)
     rows = await pool.fetch(
         f"""SELECT {PERSON_COLUMNS}, f.created_at AS followed_at FROM follows f
             JOIN people p ON p.id = f.{other}
@@ -264,8 +257,8 @@ async def list_follows(
               AND ($2::timestamptz IS NULL OR (f.created_at, f.{other}) < ($2, $3::uuid))
             ORDER BY f.created_at DESC, f.{other} DESC LIMIT $4""",
         person_id,
-        datetime.fromisoformat(after[0]) if after else None,
-        uuid.UUID(after[1]) if after else None,
+        after[0] if after else None,
+        after[1] if after else None,
         size + 1,
     )
     return _page(rows, size, lambda r: (r["followed_at"].isoformat(), str(r["id"])))

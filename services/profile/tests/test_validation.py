@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hallway_common.errors import InvalidArgument
-from hallway_profile.people import check_fields, check_handle, parse_id
+from hallway_profile.people import check_fields, check_handle
 
 
 @pytest.mark.parametrize("handle", ["ab", "ada", "ada.lovelace", "a-1_b", "x" * 32])
@@ -30,8 +30,3 @@ def test_fields_are_trimmed_and_bounded() -> None:
         check_fields({"title": "x" * 101})
     with pytest.raises(InvalidArgument, match="email"):
         check_fields({"email": "not-an-address"})
-
-
-def test_ids_must_be_uuids() -> None:
-    with pytest.raises(InvalidArgument, match="follower_id must be a UUID"):
-        parse_id("42", "follower_id")
