@@ -56,3 +56,7 @@ test: venv ## the whole suite: unit, integration, end-to-end, crash, deploy chec
 .PHONY: contracts
 contracts: venv ## regenerate contracts/ (AsyncAPI per service, JSON schema per event)
 	$(PY) -m hallway_common.asyncapi
+
+.PHONY: manifests
+manifests: ## re-render deploy/k8s from the Helm chart (a test keeps them in sync)
+	scripts/tools/render-manifests.sh

@@ -118,33 +118,14 @@ do_start() {
 }
 
 do_stop() {
-  local pid
-  if pid="$(our_pid "$NAME" "$MARKER")"; then
-    # SIGTERM = controlled shutdown (flushes logs, writes a clean-shutdown
-    # marker so the next start skips log recovery).
-    stop_pid "$NAME" "$pid" 60
-  else
-    echo "$NAME: not running"
-  fi
+  # SIGTERM = controlled shutdown (flushes logs, writes a clean-shutdown marker so
+  # the next start skips log recovery).
+  stop_ours "$NAME" "$MARKER" 60
 }
 
 do_status() {
   PYTHON="$(pick_python)" || PYTHON=python3
-  local pid owner
-  if pid="$(our_pid "$NAME" "$MARKER")"; then
-    if ready && owns_port "$pid" "$PORT"; then
-      echo "$NAME: up on $HOST:$PORT (pid $pid)"
-    else
-      echo "$NAME: running (pid $pid) but not answering on $HOST:$PORT; see $LOG"
-      return 1
-    fi
-  elif owner="$(port_owner "$PORT")"; then
-    echo "$NAME: down, and $HOST:$PORT is taken by $owner (not ours)"
-    return 3
-  else
-    echo "$NAME: down"
-    return 3
-  fi
+  report_status "$NAME" "$(our_pid "$NAME" "$MARKER" || true)" "not answering on $HOST:$PORT"
 }
 
 # Run one of Kafka's command-line tools on the same classpath as the broker

@@ -295,6 +295,37 @@ tcp_banner() {
 
 # dispatch NAME "$@": common command-line handling for per-server scripts,
 # which define do_fetch, do_start, do_stop, do_status.
+# report_status NAME PID HINT: the status line every server prints, with LSB codes
+# (0 up, 1 running but not answering, 3 down). PID is empty when ours is not running;
+# HINT says what "not answering" means for this server. Uses the script's ready(),
+# PORT, HOST and LOG.
+report_status() {
+  local name=$1 pid=$2 hint=$3 owner
+  if [[ -n $pid ]]; then
+    if ready && owns_port "$pid" "$PORT"; then
+      echo "$name: up on $HOST:$PORT (pid $pid)"
+      return 0
+    fi
+    echo "$name: running (pid $pid) but $hint; see $LOG"
+    return 1
+  elif owner="$(port_owner "$PORT")"; then
+    echo "$name: down, and $HOST:$PORT is taken by $owner (not ours)"
+    return 3
+  fi
+  echo "$name: down"
+  return 3
+}
+
+# stop_ours NAME MARKER GRACE: SIGTERM our process (then SIGKILL after GRACE s).
+stop_ours() {
+  local pid
+  if pid="$(our_pid "$1" "$2")"; then
+    stop_pid "$1" "$pid" "$3"
+  else
+    echo "$1: not running"
+  fi
+}
+
 dispatch() {
   local name=$1
   shift

@@ -191,25 +191,11 @@ do_stop() {
 }
 
 do_status() {
-  local pid owner
   if ! find_pgbin; then
     echo "$NAME: down (PostgreSQL not installed)"
     return 3
   fi
-  if pid="$(pg_pid)"; then
-    if ready && owns_port "$pid" "$PORT"; then
-      echo "$NAME: up on $HOST:$PORT (pid $pid)"
-    else
-      echo "$NAME: running (pid $pid) but not accepting connections on $HOST:$PORT; see $LOG"
-      return 1
-    fi
-  elif owner="$(port_owner "$PORT")"; then
-    echo "$NAME: down, and $HOST:$PORT is taken by $owner (not ours)"
-    return 3
-  else
-    echo "$NAME: down"
-    return 3
-  fi
+  report_status "$NAME" "$(pg_pid || true)" "not accepting connections on $HOST:$PORT"
 }
 
 dispatch "$NAME" "$@"

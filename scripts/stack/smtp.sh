@@ -47,31 +47,10 @@ do_start() {
   echo "$NAME: up on $HOST:$PORT (started in $(since "$start"), pid $pid, mail in $MAILDIR/new)"
 }
 
-do_stop() {
-  local pid
-  if pid="$(our_pid "$NAME" "$MARKER")"; then
-    stop_pid "$NAME" "$pid" 10
-  else
-    echo "$NAME: not running"
-  fi
-}
+do_stop() { stop_ours "$NAME" "$MARKER" 10; }
 
 do_status() {
-  local pid owner
-  if pid="$(our_pid "$NAME" "$MARKER")"; then
-    if ready && owns_port "$pid" "$PORT"; then
-      echo "$NAME: up on $HOST:$PORT (pid $pid)"
-    else
-      echo "$NAME: running (pid $pid) but no SMTP greeting on $HOST:$PORT; see $LOG"
-      return 1
-    fi
-  elif owner="$(port_owner "$PORT")"; then
-    echo "$NAME: down, and $HOST:$PORT is taken by $owner (not ours)"
-    return 3
-  else
-    echo "$NAME: down"
-    return 3
-  fi
+  report_status "$NAME" "$(our_pid "$NAME" "$MARKER" || true)" "no SMTP greeting on $HOST:$PORT"
 }
 
 dispatch "$NAME" "$@"
