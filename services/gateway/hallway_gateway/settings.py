@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hallway_common.config import ENV_PREFIX
 
-DEV_JWT_SECRET = "dev-only-secret-change-me"
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production"
 
 
 class GatewaySettings(BaseSettings):
