@@ -32,7 +32,8 @@ from hallway_gateway.problems import Problem
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
-_TOKENS = re.compile(r"(@[a-z0-9][a-z0-9._-]{1,31}|#[\w-]{1,100})", re.IGNORECASE)
+# A mention link ends on a letter or digit: "@ada." ends a sentence.
+_TOKENS = re.compile(r"(@[a-z0-9][a-z0-9._-]{0,30}[a-z0-9]|#[\w-]{1,100})", re.IGNORECASE)
 _EM = re.compile(r"(</?em>)")
 MAX_LOGIN_BODY = 2048
 

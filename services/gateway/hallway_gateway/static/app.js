@@ -56,7 +56,7 @@
   }
 
   // Same structure as the post macro in templates/_macros.html.
-  const TOKENS = /(@[a-z0-9][a-z0-9._-]{1,31}|#[\w-]{1,100})/i;
+  const TOKENS = /(@[a-z0-9][a-z0-9._-]{0,30}[a-z0-9]|#[\w-]{1,100})/i;  // "@ada." ends a sentence
   function postText(text) {
     const p = el("p", { class: "post-text" });
     text.split(TOKENS).forEach((part, i) => {
