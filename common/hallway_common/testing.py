@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -91,6 +92,20 @@ async def topic_records(topic: str) -> list:
         return records
     finally:
         await consumer.stop()
+
+
+async def first_record(topic: str, match: Callable[[Any], bool], within: float = 30) -> Any:
+    """The first record on ``topic`` that ``match``es, waiting for it (bounded)."""
+
+    async def find() -> Any:
+        return next((r for r in await topic_records(topic) if match(r)), None)
+
+    return await eventually(find, within=within, what=f"a matching record on {topic}")
+
+
+def headers_of(record: Any) -> dict[str, str]:
+    """A Kafka record's headers as text."""
+    return {k: v.decode() for k, v in record.headers}
 
 
 def free_port() -> int:

@@ -14,7 +14,6 @@ import asyncpg
 import grpc
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from hallway.feed.v1 import feed_pb2 as fpb
 from hallway.feed.v1 import feed_pb2_grpc as fpb_grpc
@@ -182,7 +181,9 @@ async def test_idempotent_create_publishes_one_event(system: Stack, unique: str)
     await eventually(
         lambda: system.db.fetchval("SELECT count(*) = 0 FROM outbox"), what="outbox drained"
     )
-    records = [r for r in await _all_records(system.post_topic) if r.key == first.id.encode()]
+    records = [
+        r for r in await testing.topic_records(system.post_topic) if r.key == first.id.encode()
+    ]
     assert len(records) == 1
     headers = {k: v.decode() for k, v in records[0].headers}
     assert headers["ce_specversion"] == "1.0"
@@ -323,29 +324,3 @@ async def test_person_timeline_pages(system: Stack, unique: str) -> None:
         if not token:
             break
     assert seen == ids[::-1]
-
-
-async def _all_records(topic: str) -> list:
-    """Every record on ``topic`` from the beginning to its current end offsets."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=testing.KAFKA,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list = []
-    try:
-        async with asyncio.timeout(30):
-            while not consumer.assignment():
-                for batch in (await consumer.getmany(timeout_ms=200)).values():
-                    records += batch
-            partitions = list(consumer.assignment())
-            end = await consumer.end_offsets(partitions)
-            while any([await consumer.position(tp) < end[tp] for tp in partitions]):
-                for batch in (await consumer.getmany(timeout_ms=500)).values():
-                    records += batch
-        return records
-    finally:
-        await consumer.stop()

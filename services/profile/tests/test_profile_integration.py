@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import grpc
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
@@ -110,7 +108,15 @@ async def test_follow_lists_and_events(profile, unique: str, topic_prefix: str) 
     assert list(following.people) == []
 
     # The outbox relay published created, created, deleted for a's key, in order.
-    events = await _consume(f"{topic_prefix}hallway.profile.follow.v1", key=a.id, count=2)
+    topic = f"{topic_prefix}hallway.profile.follow.v1"
+
+    async def events_of_a() -> list[tuple[dict, dict]] | None:
+        records = [r for r in await testing.topic_records(topic) if r.key == a.id.encode()]
+        if len(records) < 2:
+            return None
+        return [(testing.headers_of(r), orjson.loads(r.value)) for r in records]
+
+    events = await testing.eventually(events_of_a, within=30, what="both follow events of a")
     assert [h["ce_type"] for h, _ in events] == [
         "hallway.profile.follow.created",
         "hallway.profile.follow.deleted",
@@ -118,23 +124,3 @@ async def test_follow_lists_and_events(profile, unique: str, topic_prefix: str) 
     header, body = events[0]
     assert header["ce_specversion"] == "1.0" and header["traceparent"].startswith("00-")
     assert body == {**body, "follower_id": a.id, "followee_id": b.id}
-
-
-async def _consume(topic: str, key: str, count: int) -> list[tuple[dict, dict]]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=testing.KAFKA, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    found: list[tuple[dict, dict]] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < count:
-                batch = await consumer.getmany(timeout_ms=500)
-                for records in batch.values():
-                    for r in records:
-                        if r.key == key.encode():
-                            headers = {k: v.decode() for k, v in r.headers}
-                            found.append((headers, orjson.loads(r.value)))
-    finally:
-        await consumer.stop()
-    return found

@@ -6,18 +6,17 @@ keyed by the aggregate id), and results are read over gRPC with bounded waits.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from opensearchpy import AsyncOpenSearch
 
 from hallway.search.v1 import search_pb2 as pb
@@ -297,27 +296,12 @@ async def test_poison_message_is_parked_and_the_partition_moves_on(
     await search.publish(good)
     await testing.eventually(lambda: _ids(search, f"after{unique}"), within=30, what="good indexed")
     dlq = f"{search.prefix}hallway.dlq.hallway-search"
-    parked = await _first_record(dlq, lambda r: dict(r.headers).get("ce_id") == poison.id.encode())
+    parked = await testing.first_record(
+        dlq, lambda r: dict(r.headers).get("ce_id") == poison.id.encode()
+    )
     headers = dict(parked.headers)
     assert headers["dlq_original_topic"] == f"{search.prefix}{POST.name}".encode()
     assert b"PostCreated" in headers["dlq_error"]
-
-
-async def _first_record(topic: str, match: Callable[[Any], bool], within: float = 30) -> Any:
-    """The first record on ``topic`` that ``match``es, read from the beginning (bounded)."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=testing.KAFKA, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    try:
-        async with asyncio.timeout(within):
-            while True:
-                for batch in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in batch:
-                        if match(record):
-                            return record
-    finally:
-        await consumer.stop()
 
 
 async def test_events_published_while_down_are_indexed_after_restart(
