@@ -295,6 +295,36 @@ tcp_banner() {
 
 # dispatch NAME "$@": common command-line handling for per-server scripts,
 # which define do_fetch, do_start, do_stop, do_status.
+# run_all ACTION SERVER...: run "<server>.sh ACTION" for every server in parallel
+# (start-up and shutdown are mostly waiting), print each one's output as soon as it
+# finishes (failures on stderr) and set FAILED to the servers that failed.
+FAILED=()
+run_all() {
+  local action=$1 out s pid rc
+  shift
+  out="$(mktemp -d)"
+  declare -A job_of=()
+  for s in "$@"; do
+    "$STACK_DIR/$s.sh" "$action" >"$out/$s" 2>&1 9>&- &
+    job_of[$!]=$s
+  done
+  FAILED=()
+  while ((${#job_of[@]})); do
+    pid=
+    if wait -n -p pid "${!job_of[@]}"; then rc=0; else rc=$?; fi
+    [[ -n $pid ]] || break
+    s=${job_of[$pid]}
+    unset "job_of[$pid]"
+    if ((rc == 0)); then
+      cat "$out/$s"
+    else
+      cat "$out/$s" >&2
+      FAILED+=("$s")
+    fi
+  done
+  rm -rf "$out"
+}
+
 # report_status NAME PID HINT: the status line every server prints, with LSB codes
 # (0 up, 1 running but not answering, 3 down). PID is empty when ours is not running;
 # HINT says what "not answering" means for this server. Uses the script's ready(),

@@ -26,30 +26,10 @@ done
 # 2. Start in parallel (start-up is mostly waiting: JVM warm-up, recovery);
 #    each script waits for its own server to be really ready and prints one
 #    line, shown here as soon as it finishes.
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-declare -A job_of=()
-for s in "${SERVERS[@]}"; do
-  "$STACK_DIR/$s.sh" start >"$out/$s" 2>&1 9>&- &
-  job_of[$!]=$s
-done
-failed=()
-while ((${#job_of[@]})); do
-  pid=
-  if wait -n -p pid "${!job_of[@]}"; then rc=0; else rc=$?; fi
-  [[ -n $pid ]] || break
-  s=${job_of[$pid]}
-  unset "job_of[$pid]"
-  if ((rc == 0)); then
-    cat "$out/$s"
-  else
-    cat "$out/$s" >&2
-    failed+=("$s")
-  fi
-done
+run_all start "${SERVERS[@]}"
 
-if ((${#failed[@]})); then
-  echo "stack: FAILED: ${failed[*]} (servers that came up are left running; scripts/stack/down.sh stops them)" >&2
+if ((${#FAILED[@]})); then
+  echo "stack: FAILED: ${FAILED[*]} (servers that came up are left running; scripts/stack/down.sh stops them)" >&2
   exit 1
 fi
 echo "stack: all up in $(since "$t0") (logs in $LOGS)"
