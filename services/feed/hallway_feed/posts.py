@@ -22,7 +22,7 @@ from hallway_common.errors import (
 )
 from hallway_common.events import new_event
 from hallway_common.outbox import enqueue
-from hallway_common.pagination import decode_time_cursor, encode_cursor
+from hallway_common.pagination import decode_time_cursor, encode_time_cursor
 from hallway_common.tracing import current_traceparent
 from hallway_feed import text as rules
 from hallway_feed.metrics import POSTS_CREATED
@@ -198,11 +198,7 @@ def _after(token: str) -> tuple[datetime | None, uuid.UUID | None]:
 def _page(rows: list[asyncpg.Record], size: int) -> Page:
     more = len(rows) > size
     rows = rows[:size]
-    token = (
-        encode_cursor(rows[-1]["created_at"].isoformat(), str(rows[-1]["id"]))
-        if more and rows
-        else ""
-    )
+    token = encode_time_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more and rows else ""
     return Page(rows, token)
 
 

@@ -37,6 +37,26 @@ def test_idempotency_key() -> None:
         check_idempotency_key("   ")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hi @ada", [("ada",)]),
+        ("@Ada and @ada again", [("ada",)]),
+        ("cc @ada.lovelace, @bob_b", [("ada.lovelace",), ("bob_b",)]),
+        # End of sentence: "ada." is a valid handle too; the replica decides, "ada." first.
+        ("thanks @ada.", [("ada.", "ada")]),
+        ("(@x1-y)", [("x1-y",)]),
+        ("mail ada@example.com", []),  # an e-mail address is not a mention
+        ("@a is too short, @ is nothing", []),
+        ("@" + "x" * 33, []),  # longer than a handle can be
+        ("@-ada starts badly", []),
+        ("@@ada", []),
+    ],
+)
+def test_mention_candidates(text: str, expected: list[tuple[str, ...]]) -> None:
+    assert mention_candidates(text) == expected
+
+
 def test_mentions_are_bounded() -> None:
     text = " ".join(f"@user{i:02d}" for i in range(51))
     with pytest.raises(InvalidArgument, match="at most 50"):

@@ -18,7 +18,7 @@ import asyncpg
 from hallway_common.errors import InvalidArgument
 from hallway_common.fields import parse_id
 from hallway_common.logs import get_logger
-from hallway_common.pagination import decode_time_cursor, encode_cursor
+from hallway_common.pagination import decode_time_cursor, encode_time_cursor
 from hallway_notification.metrics import NOTIFICATIONS_CREATED
 
 log = get_logger(__name__)
@@ -204,7 +204,7 @@ async def list_notifications(
     more = len(rows) > size
     rows = rows[:size]
     last = rows[-1] if rows else None
-    token = encode_cursor(last["created_at"].isoformat(), str(last["id"])) if more and last else ""
+    token = encode_time_cursor(last["created_at"], last["id"]) if more and last else ""
     return Page(rows, token, count)
 
 
