@@ -46,6 +46,8 @@ class DatabaseSettings(ServiceSettings):
     database_pool_max: int = Field(default=10, ge=1, le=200)
     outbox_relay_enabled: bool = True
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Consumed event ids are kept for dedup well beyond any redelivery (Kafka retention).
+    processed_events_retention_days: int = Field(default=14, ge=1)
 
 
 S = TypeVar("S", bound=BaseSettings)

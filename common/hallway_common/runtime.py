@@ -18,8 +18,8 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from hallway_common.config import DatabaseSettings, ServiceSettings, load_settings
-from hallway_common.consumer import EventConsumer
-from hallway_common.contracts import Topic, dlq_topic
+from hallway_common.consumer import EventConsumer, purge_processed_events
+from hallway_common.contracts import Topic
 from hallway_common.db import create_pool, migrate
 from hallway_common.grpc_server import GrpcServer
 from hallway_common.kafka import LagMonitor, create_broker, ensure_topics
@@ -109,6 +109,13 @@ async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[
             OUTBOX_PUBLISHED.labels(rt.topic(topic))  # a zero series before the first event
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         tasks.append(relay_task)
+    if rt.consumers and rt.pool is not None:
+        tasks.append(
+            asyncio.create_task(
+                _purge_dedup_ids(rt.pool, settings.processed_events_retention_days),
+                name="dedup-purge",
+            )
+        )
     if rt.consumers:
         groups: dict[str, list[str]] = {}
         for c in rt.consumers:
@@ -136,6 +143,16 @@ async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[
         except Exception as exc:
             log.warning("close failed", closer=getattr(closer, "__qualname__", ""), error=repr(exc))
     log.info("service stopped")
+
+
+async def _purge_dedup_ids(pool: asyncpg.Pool, retention_days: int) -> None:
+    """Hourly: forget consumed event ids older than any redelivery."""
+    while True:
+        try:
+            await purge_processed_events(pool, retention_days)
+        except (OSError, asyncpg.PostgresError) as exc:  # next round retries
+            log.warning("purging processed events failed", error=repr(exc))
+        await asyncio.sleep(3600)
 
 
 async def _until_stopped_or_failed(stopping: asyncio.Event, tasks: list[asyncio.Task]) -> None:
@@ -194,4 +211,4 @@ async def _migrate(
     return applied
 
 
-__all__ = ["Runtime", "dlq_topic", "run"]
+__all__ = ["Runtime", "run"]

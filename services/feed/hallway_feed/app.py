@@ -3,21 +3,15 @@ replicas of people and follows, and the home timeline fan-out."""
 
 from __future__ import annotations
 
-import asyncio
-
 from pydantic import Field
 
 from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
 from hallway_common.config import DatabaseSettings
-from hallway_common.consumer import purge_processed_events
 from hallway_common.contracts import FOLLOW, PERSON, POST
-from hallway_common.logs import get_logger
 from hallway_common.runtime import Runtime, run
 from hallway_feed.fanout import FanoutHandler
 from hallway_feed.grpc_api import FeedServicer
 from hallway_feed.replica import FollowHandler, on_person
-
-log = get_logger(__name__)
 
 SERVICE_NAME = feed_pb2.DESCRIPTOR.services_by_name["FeedService"].full_name
 DEFAULTS = {
@@ -32,8 +26,6 @@ class FeedSettings(DatabaseSettings):
     feed_fanout_max_followers: int = Field(default=10_000, ge=0)
     # HALLWAY_FEED_FOLLOW_BACKFILL_POSTS: recent posts copied on follow (0 = none).
     feed_follow_backfill_posts: int = Field(default=20, ge=0, le=1000)
-    # How long consumed event ids are kept for dedup (beyond Kafka's retention).
-    feed_processed_events_retention_days: int = Field(default=7, ge=1)
 
 
 async def build(rt: Runtime[FeedSettings]) -> None:
@@ -57,17 +49,6 @@ async def build(rt: Runtime[FeedSettings]) -> None:
         FanoutHandler(settings.feed_fanout_max_followers),
         "Home timeline fan-out on write (merge on read for large authors).",
     )
-
-    async def purge_dedup_ids() -> None:
-        """Forget consumed event ids older than any redelivery, hourly."""
-        while True:
-            try:
-                await purge_processed_events(pool, settings.feed_processed_events_retention_days)
-            except Exception as exc:  # the next round retries; never take the process down
-                log.warning("purging processed events failed", error=repr(exc))
-            await asyncio.sleep(3600)
-
-    rt.background(purge_dedup_ids)
 
 
 def main(argv: list[str] | None = None) -> None:

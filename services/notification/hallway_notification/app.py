@@ -39,7 +39,6 @@ class NotificationSettings(DatabaseSettings):
     stream_queue_size: int = Field(default=100, ge=1, le=10_000)
     stream_max_per_person: int = Field(default=16, ge=1, le=1000)
     notification_retention_days: int = Field(default=365, ge=1)
-    processed_events_retention_days: int = Field(default=14, ge=1)
 
 
 async def build(rt: Runtime[NotificationSettings]) -> None:
@@ -79,11 +78,7 @@ async def build(rt: Runtime[NotificationSettings]) -> None:
     async def housekeeping() -> None:
         while True:
             try:
-                removed = await inbox.housekeeping(
-                    pool,
-                    settings.notification_retention_days,
-                    settings.processed_events_retention_days,
-                )
+                removed = await inbox.housekeeping(pool, settings.notification_retention_days)
                 log.info("housekeeping done", **removed)
             except Exception as exc:  # never take the service down for cleanup
                 log.warning("housekeeping failed", error=repr(exc))

@@ -251,8 +251,8 @@ async def fetch_for_delivery(
     return {r["id"]: r for r in rows}, {r["person_id"]: r["n"] for r in counts}
 
 
-async def housekeeping(pool: asyncpg.Pool, retention_days: int, dedup_days: int) -> dict[str, Any]:
-    """Forget what is older than anyone needs: old notifications, tombstones, event ids."""
+async def housekeeping(pool: asyncpg.Pool, retention_days: int) -> dict[str, Any]:
+    """Forget old notifications and deleted-post tombstones (the runtime purges event ids)."""
     result = {}
     for name, sql, days in (
         (
@@ -264,11 +264,6 @@ async def housekeeping(pool: asyncpg.Pool, retention_days: int, dedup_days: int)
             "deleted_posts",
             "DELETE FROM deleted_posts WHERE deleted_at < now() - make_interval(days => $1)",
             retention_days,
-        ),
-        (
-            "processed_events",
-            "DELETE FROM processed_events WHERE processed_at < now() - make_interval(days => $1)",
-            dedup_days,
         ),
     ):
         status = await pool.execute(sql, days)
