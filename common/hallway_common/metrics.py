@@ -72,3 +72,10 @@ def start_metrics_server(port: int) -> None:
     """Serve /metrics on its own port (0 disables it, e.g. in unit tests)."""
     if port:
         start_http_server(port)
+
+# Security audit (hallway_common.audit): every record is also counted here.
+SECURITY_EVENTS = Counter(
+    "hallway_security_events_total",
+    "Security-relevant events (authentication, authorization, admin actions, rate limits).",
+    ["event", "outcome"],
+)
