@@ -5,6 +5,19 @@ Offsets are committed only after the handler's effect is durable (FastStream's
 NACK_ON_ERROR policy; never ACK_FIRST). Duplicates are dropped by event id in the
 service's database (``processed_events``, same transaction as the effect) or, for
 stores without transactions (OpenSearch), by versioned upserts in the handler.
+
+What a failure does depends on whose fault it is (``hallway_common.failures``):
+
+- **A dependency is unavailable** (PostgreSQL restarting, OpenSearch or Kafka down,
+  SMTP refusing for now): retried with capped backoff for as long as it takes. The
+  partition waits; lag grows and the lag alert fires. Never dead-lettered.
+- **The message is invalid** (envelope or schema) or the handler raised
+  ``Rejected`` on purpose: dead-lettered at once (``reason="invalid"|"rejected"``).
+- **A bug** (any other exception): retried a bounded number of times (it may be a
+  race), then dead-lettered with ``reason="bug"``, logged with the traceback and
+  alerted on (``HallwayConsumerBug``). We chose this over arroyo's "stop the
+  consumer": one bad code path must not freeze every other event of the partition,
+  and ``dlq replay`` re-drives the parked messages once the fix is deployed.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from pydantic import ValidationError
 
 from hallway_common.contracts import CONSUMERS, Payload, Topic, dlq_topic
 from hallway_common.events import EnvelopeError, Event, parse_headers
+from hallway_common.failures import classify
 from hallway_common.logs import get_logger
 from hallway_common.metrics import (
     CONSUMER_DEAD_LETTERED,
@@ -36,20 +50,10 @@ from hallway_common.tracing import adopt, event_id_var
 
 log = get_logger(__name__)
 
-# Errors that mean "the world is down", not "this message is bad": retried until
-# the dependency is back, never dead-lettered.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-)
-
 # A handler may return False to say "already applied" (stores without a dedup table,
 # e.g. a versioned upsert that lost to a newer version); anything else means applied.
+DEAD_LETTER_REASONS = ("invalid", "rejected", "bug")
+
 Handler = Callable[[Event, Payload, asyncpg.Connection | None], Awaitable[bool | None]]
 
 
@@ -81,7 +85,7 @@ class EventConsumer:
         self.pool = pool
         self.prefix = topic_prefix
         self.retry = retry or RetryPolicy()
-        self.transient = TRANSIENT_ERRORS + transient_errors
+        self.extra_transient = transient_errors
         self.topics: list[str] = []
 
     @property
@@ -114,14 +118,10 @@ class EventConsumer:
         )(receive)
         self.topics.append(name)
         # Export zeros from the start, so rates and alerts have series before the first event.
-        for metric in (
-            CONSUMER_PROCESSED,
-            CONSUMER_DUPLICATES,
-            CONSUMER_FAILED,
-            CONSUMER_DEAD_LETTERED,
-            CONSUMER_SECONDS,
-        ):
+        for metric in (CONSUMER_PROCESSED, CONSUMER_DUPLICATES, CONSUMER_FAILED, CONSUMER_SECONDS):
             metric.labels(name, self.group)
+        for reason in DEAD_LETTER_REASONS:
+            CONSUMER_DEAD_LETTERED.labels(name, self.group, reason)
 
     async def _process(self, topic: Topic, name: str, handler: Handler, message: Any) -> None:
         record = message.raw_message
@@ -129,7 +129,7 @@ class EventConsumer:
         try:
             event = parse_headers(message.headers, record.key, record.value)
         except EnvelopeError as exc:
-            await self._dead_letter(message, name, exc)
+            await self._dead_letter(message, name, exc, reason="invalid")
             return
         event_id_var.set(event.id)
         adopt(event.traceparent)
@@ -141,7 +141,7 @@ class EventConsumer:
         try:
             payload = model.model_validate_json(event.data)
         except ValidationError as exc:
-            await self._dead_letter(message, name, exc)
+            await self._dead_letter(message, name, exc, reason="invalid")
             return
 
         attempt = 0
@@ -150,16 +150,23 @@ class EventConsumer:
             try:
                 applied = await self._apply(handler, event, payload)
                 break
-            except self.transient as exc:
-                # Not the message's fault: wait for the dependency, keep the partition.
-                CONSUMER_FAILED.labels(name, self.group).inc()
-                log.warning("transient failure; retrying", error=repr(exc), attempt=attempt)
-                await asyncio.sleep(self.retry.delay(min(attempt, 8)))
             except Exception as exc:
                 CONSUMER_FAILED.labels(name, self.group).inc()
+                kind = classify(exc, self.extra_transient)
+                if kind == "transient":
+                    # Not the message's fault: wait for the dependency, keep the partition.
+                    log.warning(
+                        "dependency unavailable; retrying", error=repr(exc), attempt=attempt
+                    )
+                    await asyncio.sleep(self.retry.delay(min(attempt, 8)))
+                    continue
+                if kind == "rejected":
+                    log.warning("handler rejected the event; dead-lettering", error=repr(exc))
+                    await self._dead_letter(message, name, exc, reason="rejected")
+                    return
                 if attempt >= self.retry.max_attempts:
-                    log.exception("handler failed; dead-lettering", attempt=attempt)
-                    await self._dead_letter(message, name, exc)
+                    log.exception("handler failed (a bug); dead-lettering", attempt=attempt)
+                    await self._dead_letter(message, name, exc, reason="bug")
                     return
                 log.warning("handler failed; retrying", error=repr(exc), attempt=attempt)
                 await asyncio.sleep(self.retry.delay(attempt))
@@ -182,7 +189,9 @@ class EventConsumer:
             await handler(event, payload, conn)
             return True
 
-    async def _dead_letter(self, message: Any, topic: str, exc: BaseException) -> None:
+    async def _dead_letter(
+        self, message: Any, topic: str, exc: BaseException, *, reason: str
+    ) -> None:
         """Park the message with provenance; raising here leaves the offset uncommitted."""
         record = message.raw_message
         headers = {k: v for k, v in message.headers.items() if isinstance(v, str)}
@@ -192,13 +201,16 @@ class EventConsumer:
             "dlq_original_partition": str(record.partition),
             "dlq_original_offset": str(record.offset),
             "dlq_group": self.group,
+            "dlq_reason": reason,
             "dlq_failed_at": datetime.now(UTC).isoformat(),
         }
         await self.broker.publish(
             record.value, self.dead_letter_topic, key=record.key, headers=headers
         )
-        CONSUMER_DEAD_LETTERED.labels(topic, self.group).inc()
-        log.error("event dead-lettered", topic=topic, offset=record.offset, error=str(exc))
+        CONSUMER_DEAD_LETTERED.labels(topic, self.group, reason).inc()
+        log.error(
+            "event dead-lettered", topic=topic, offset=record.offset, reason=reason, error=str(exc)
+        )
 
 
 async def _raw_message(message: Any, _original: Any = None) -> Any:

@@ -43,8 +43,8 @@ CONSUMER_FAILED = Counter(
 )
 CONSUMER_DEAD_LETTERED = Counter(
     "hallway_consumer_dead_lettered_total",
-    "Events parked on the dead-letter topic.",
-    ["topic", "group"],
+    "Events parked on the dead-letter topic, by reason (invalid, rejected, bug).",
+    ["topic", "group", "reason"],
 )
 CONSUMER_LAG = Gauge(
     "hallway_consumer_lag",
