@@ -73,6 +73,7 @@ def start_metrics_server(port: int) -> None:
     if port:
         start_http_server(port)
 
+
 # Security audit (hallway_common.audit): every record is also counted here.
 SECURITY_EVENTS = Counter(
     "hallway_security_events_total",

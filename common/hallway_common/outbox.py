@@ -5,6 +5,13 @@ handing records to the idempotent producer one after another (the producer
 preserves enqueue order per partition) and only then waiting for the batch's
 acknowledgements; rows are deleted after Kafka acknowledged them. A crash
 between publish and delete republishes; consumers drop the duplicate by event id.
+
+Leadership is a session-level advisory lock, and everything the leader does (read,
+publish, delete) happens on that one session, after re-checking that the session
+still holds the lock. A leader whose session dropped (network cut, PostgreSQL
+restart, ``pg_terminate_backend``) fails its next statement and stops publishing at
+once, so two relays never keep publishing side by side; the window is at most the
+one batch in flight, which consumers deduplicate.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 
 from hallway_common.events import Event
+from hallway_common.failures import is_transient
 from hallway_common.logs import get_logger
 from hallway_common.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 
@@ -62,8 +70,11 @@ class OutboxRelay:
         while not self._stopping.is_set():
             try:
                 await self._run_as_leader()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("outbox relay lost its database; retrying", error=str(exc))
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise  # a bug: let the process die loudly and be restarted
+                # PostgreSQL or Kafka unavailable: rows stay in the outbox until it is back.
+                log.warning("outbox relay lost a dependency; retrying", error=repr(exc))
                 await self._sleep(2.0)
 
     def stop(self) -> None:
@@ -80,19 +91,21 @@ class OutboxRelay:
             log.info("outbox relay is the leader")
             while not self._stopping.is_set():
                 self._wakeup.clear()  # before reading, so no NOTIFY is missed
-                published = await self.relay_once()
-                await self._refresh_gauges()
+                if not await _holds_lock(lock_conn):
+                    log.warning("outbox relay lost its leader lock; electing again")
+                    return
+                published = await self.relay_once(lock_conn)
+                await self._refresh_gauges(lock_conn)
                 if published < self._batch_size:
                     await self._sleep(self._idle_poll)
         finally:
-            try:
+            if not lock_conn.is_closed():  # a terminated session has no listener left
                 await lock_conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-            finally:
-                await self._pool.release(lock_conn)  # resetting the session frees the lock
+            await self._pool.release(lock_conn)  # resetting the session frees the lock
 
-    async def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were published."""
-        rows = await self._pool.fetch(
+    async def relay_once(self, conn: asyncpg.Connection) -> int:
+        """Publish one batch read on ``conn`` (the leader's session); returns its size."""
+        rows = await conn.fetch(
             "SELECT id, topic, key, headers, payload FROM outbox ORDER BY id LIMIT $1",
             self._batch_size,
         )
@@ -111,17 +124,15 @@ class OutboxRelay:
             )
         await asyncio.gather(*acks)
         _fault_point("outbox.after_publish")
-        await self._pool.execute(
+        await conn.execute(
             "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
         )
         for row in rows:
             OUTBOX_PUBLISHED.labels(row["topic"]).inc()
         return len(rows)
 
-    async def _refresh_gauges(self) -> None:
-        row = await self._pool.fetchrow(
-            "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox"
-        )
+    async def _refresh_gauges(self, conn: asyncpg.Connection) -> None:
+        row = await conn.fetchrow("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox")
         OUTBOX_BACKLOG.set(row["n"])
         oldest = row["oldest"]
         OUTBOX_OLDEST_AGE.set(time.time() - oldest.timestamp() if oldest else 0)
@@ -136,6 +147,18 @@ class OutboxRelay:
         except TimeoutError:
             pass
         return self._stopping.is_set()
+
+
+async def _holds_lock(conn: asyncpg.Connection) -> bool:
+    """Whether this session still holds the relay's advisory lock."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+                 AND pid = pg_backend_pid() AND granted
+                 AND ((classid::bigint << 32) | objid::bigint) = $1)""",
+            _RELAY_LOCK,
+        )
+    )
 
 
 def _fault_point(name: str) -> None:
