@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -13,7 +15,7 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 
 from hallway_common.config import ServiceSettings
 from hallway_common.logs import get_logger
-from hallway_common.metrics import CONSUMER_LAG
+from hallway_common.metrics import CONSUMER_LAG, CONSUMER_LAG_SAMPLE_AGE
 
 log = get_logger(__name__)
 
@@ -101,36 +103,76 @@ async def ensure_topics(settings: ServiceSettings, names: list[str]) -> None:
         await admin.close()
 
 
-class LagMonitor:
-    """Publishes ``hallway_consumer_lag`` for consumer groups: end offset - committed."""
+Clients = tuple[AIOKafkaAdminClient, AIOKafkaConsumer]
 
-    def __init__(self, settings: ServiceSettings, groups: dict[str, list[str]], every: float = 10):
+
+class LagMonitor:
+    """Publishes ``hallway_consumer_lag`` for consumer groups: end offset - committed.
+
+    It must survive broker restarts: every sample is bounded by a timeout, any
+    failure throws both clients away and the next round connects afresh (a client
+    that lost its broker can otherwise hang or answer from stale metadata, and the
+    gauge froze at its last value). ``hallway_consumer_lag_sample_age_seconds``
+    is computed at scrape time, so a stale gauge shows even if this loop is stuck.
+    """
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        groups: dict[str, list[str]],
+        every: float = 10,
+        connect: Callable[[], Awaitable[Clients]] | None = None,
+    ):
         self._settings = settings
         self._groups = groups  # group id -> topics
         self._every = every
+        self._connect = connect or self._connect_clients
+        started = time.monotonic()
+        self._last_good = {group: started for group in groups}
+        for group in groups:
+            CONSUMER_LAG_SAMPLE_AGE.labels(group).set_function(
+                lambda g=group: time.monotonic() - self._last_good[g]
+            )
 
-    async def run(self) -> None:
+    async def _connect_clients(self) -> Clients:
         admin = AIOKafkaAdminClient(**_client_kwargs(self._settings))
         offsets = AIOKafkaConsumer(**_client_kwargs(self._settings), enable_auto_commit=False)
-        await admin.start()
-        await offsets.start()
+        try:
+            await admin.start()
+            await offsets.start()
+        except BaseException:
+            await _close(admin, offsets)
+            raise
+        return admin, offsets
+
+    async def run(self) -> None:
+        clients: Clients | None = None
         try:
             while True:
                 try:
-                    await self.sample(admin, offsets)
-                except KafkaError as exc:
-                    log.warning("consumer lag sample failed", error=str(exc))
+                    if clients is None:
+                        clients = await asyncio.wait_for(self._connect(), self._timeout)
+                    await asyncio.wait_for(self.sample(*clients), self._timeout)
+                except Exception as exc:  # any failure: reconnect next round
+                    log.warning("consumer lag sample failed; reconnecting", error=repr(exc))
+                    if clients is not None:
+                        await _close(*clients)
+                    clients = None
                 await asyncio.sleep(self._every)
         finally:
-            await offsets.stop()
-            await admin.close()
+            if clients is not None:
+                await _close(*clients)
+
+    @property
+    def _timeout(self) -> float:
+        return max(5.0, self._every)
 
     async def sample(self, admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer) -> None:
         for group, topics in self._groups.items():
             committed = await admin.list_consumer_group_offsets(group)
             partitions = await topic_partitions(admin, topics)
-            if not partitions:
-                continue
+            if len(partitions) == 0 and topics:
+                raise KafkaError(f"no partition metadata for {topics}")
             ends = await offsets.end_offsets(partitions)
             for tp in partitions:
                 meta = committed.get(tp)
@@ -138,6 +180,15 @@ class LagMonitor:
                 CONSUMER_LAG.labels(tp.topic, str(tp.partition), group).set(
                     max(0, ends[tp] - position)
                 )
+            self._last_good[group] = time.monotonic()
+
+
+async def _close(admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer) -> None:
+    for close in (offsets.stop, admin.close):
+        try:
+            await asyncio.wait_for(close(), 5)
+        except Exception as exc:  # a dead client may fail to close; it is dropped anyway
+            log.debug("closing a lag client failed", error=repr(exc))
 
 
 async def topic_partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:

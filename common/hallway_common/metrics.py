@@ -51,6 +51,11 @@ CONSUMER_LAG = Gauge(
     "Messages between the end of the partition and the group's committed offset.",
     ["topic", "partition", "group"],
 )
+CONSUMER_LAG_SAMPLE_AGE = Gauge(
+    "hallway_consumer_lag_sample_age_seconds",
+    "Seconds since hallway_consumer_lag was last sampled successfully (stale gauge alarm).",
+    ["group"],
+)
 CONSUMER_SECONDS = Histogram(
     "hallway_consumer_processing_seconds",
     "Time to apply one event, including retries.",
