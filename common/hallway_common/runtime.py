@@ -13,14 +13,16 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import asyncpg
 
 from hallway_common.config import DatabaseSettings, ServiceSettings, load_settings
 from hallway_common.consumer import EventConsumer, purge_processed_events
-from hallway_common.contracts import Topic
+from hallway_common.contracts import CONSUMERS, Topic
 from hallway_common.db import create_pool, migrate
+from hallway_common.dlq import replay as dlq_replay
 from hallway_common.grpc_server import GrpcServer
 from hallway_common.kafka import LagMonitor, create_broker, ensure_topics
 from hallway_common.logs import configure_logging, get_logger
@@ -176,9 +178,27 @@ def run(
     extra_migrate: Callable[[S], Awaitable[list[str]]] | None = None,
     argv: list[str] | None = None,
 ) -> None:
-    """``python -m hallway_<name> serve|migrate``."""
+    """``python -m hallway_<name> serve | migrate | dlq replay --group G``."""
     parser = argparse.ArgumentParser(prog=f"hallway_{name}")
-    parser.add_argument("command", choices=["serve", "migrate"])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the service")
+    commands.add_parser("migrate", help="apply database migrations")
+    dlq = commands.add_parser("dlq", help="dead-letter topics of this service's consumers")
+    dlq_actions = dlq.add_subparsers(dest="action", required=True)
+    replay = dlq_actions.add_parser(
+        "replay", help="re-publish parked events to their topics (idempotent; resumes)"
+    )
+    groups = sorted(g for g, (svc, _) in CONSUMERS.items() if svc == name)
+    replay.add_argument("--group", required=True, choices=groups)
+    replay.add_argument(
+        "--since",
+        type=_aware_datetime,
+        help="only events parked at or after this ISO 8601 time; older ones are passed over",
+    )
+    replay.add_argument("--dry-run", action="store_true", help="list, send and commit nothing")
+    replay.add_argument(
+        "--from-beginning", action="store_true", help="ignore earlier replays' progress"
+    )
     args = parser.parse_args(argv)
     settings = load_settings(settings_cls, **defaults)
     configure_logging(name, settings.log_level)
@@ -189,6 +209,17 @@ def run(
     except ImportError:  # pragma: no cover - uvloop is a dependency; Windows lacks it
         pass
     try:
+        if args.command == "dlq":
+            report = asyncio.run(
+                dlq_replay(
+                    settings,
+                    args.group,
+                    since=args.since,
+                    dry_run=args.dry_run,
+                    from_beginning=args.from_beginning,
+                )
+            )
+            raise SystemExit(1 if report.unroutable else 0)
         if args.command == "migrate":
             applied = asyncio.run(_migrate(settings, migrate_packages or [], extra_migrate))
             print(f"{name}: {len(applied)} migration(s) applied", *applied, sep="\n  ")
@@ -198,6 +229,12 @@ def run(
         # A dependency that is not there is an operator problem, not a bug: one line.
         sys.stderr.write(f"{name}: cannot {args.command}: {exc}\n")
         raise SystemExit(1) from None
+
+
+def _aware_datetime(text: str) -> datetime:
+    """An ISO 8601 time; without a zone it is taken as UTC."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _migrate(
