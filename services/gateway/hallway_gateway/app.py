@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,9 +15,8 @@ from starlette.responses import Response
 
 from hallway_common.logs import get_logger
 from hallway_gateway import api, problems, web
-from hallway_gateway.backends import Backends
+from hallway_gateway.backends import Backends, record_backend_health, watch_backends
 from hallway_gateway.middleware import BodyLimitMiddleware, ObservabilityMiddleware
-from hallway_gateway.problems import Problem, problem_response
 from hallway_gateway.ratelimit import TokenBucketLimiter
 from hallway_gateway.settings import DEV_JWT_SECRET, GatewaySettings
 
@@ -63,9 +63,13 @@ def create_app(
             log.warning(
                 "HALLWAY_DEV_LOGIN is on: anyone can sign in as anyone (never in production)"
             )
+        watcher = asyncio.create_task(
+            watch_backends(app.state.backends, settings.grpc_deadline_seconds)
+        )
         try:
             yield
         finally:
+            watcher.cancel()
             if owned:
                 await app.state.backends.close()
 
@@ -104,21 +108,18 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> Response:
-        """Ready when all four services answer SERVING to a health check within the deadline."""
+    async def readyz() -> JSONResponse:
+        """This process can serve. Backends are NOT checked: one sick service must not
+        take every gateway pod out of the load balancer at once (each endpoint answers
+        503 naming its service instead; backend health is in /statusz and metrics)."""
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/statusz", include_in_schema=False)
+    async def statusz() -> JSONResponse:
+        """Each backend's gRPC health status, checked now (for humans and smoke tests)."""
         status = await app.state.backends.readiness(settings.grpc_deadline_seconds)
-        down = sorted(name for name, s in status.items() if s != "SERVING")
-        if down:
-            return problem_response(
-                request,
-                Problem(
-                    503,
-                    "not ready: " + ", ".join(f"{n} is {status[n]}" for n in down),
-                    slug="not-ready",
-                    extra={"services": status},
-                ),
-            )
-        return JSONResponse({"status": "ready", "services": status})
+        record_backend_health(status)
+        return JSONResponse({"services": status})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

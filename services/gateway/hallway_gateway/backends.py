@@ -13,6 +13,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import Gauge
 
 from hallway.feed.v1 import feed_pb2_grpc
 from hallway.notification.v1 import notification_pb2_grpc
@@ -23,6 +24,13 @@ from hallway_gateway.problems import from_rpc_error
 from hallway_gateway.settings import GatewaySettings
 
 SERVICES = ("profile", "feed", "search", "notification")
+HEALTH_INTERVAL_SECONDS = 10.0
+
+BACKEND_UP = Gauge(
+    "hallway_gateway_backend_up",
+    "1 when the service answered SERVING to the gateway's last health check, else 0.",
+    ["service"],
+)
 
 
 class Guarded:
@@ -107,3 +115,15 @@ def _health_check(ch: grpc.aio.Channel) -> HealthCheck:
         return health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
 
     return check
+
+
+def record_backend_health(status: dict[str, str]) -> None:
+    for name, value in status.items():
+        BACKEND_UP.labels(name).set(1 if value == "SERVING" else 0)
+
+
+async def watch_backends(backends: Backends, deadline: float) -> None:
+    """Keep ``hallway_gateway_backend_up`` current for the life of the process."""
+    while True:
+        record_backend_health(await backends.readiness(deadline))
+        await asyncio.sleep(HEALTH_INTERVAL_SECONDS)

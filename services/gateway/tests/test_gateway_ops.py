@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import grpc
 import pytest
 from gateway_fakes import harness
 from prometheus_client.parser import text_string_to_metric_families
@@ -82,24 +83,39 @@ def test_metrics_use_route_templates(h) -> None:  # type: ignore[no-untyped-def]
     assert any(s.labels == {"method": "GET", "route": "/api/v1/posts/{post_id}"} for s in hist)
 
 
-def test_health_and_readiness(h) -> None:  # type: ignore[no-untyped-def]
+def test_readiness_means_this_process_can_serve_whatever_the_backends_say(h) -> None:  # type: ignore[no-untyped-def]
     assert h.client.get("/healthz").json() == {"status": "ok"}
-    ready = h.client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["status"] == "ready"
     h.health["search"] = "UNAVAILABLE"
     h.health["feed"] = "NOT_SERVING"
-    resp = h.client.get("/readyz")
+    ready = h.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    # ... while backend health is reported where operators look: /statusz and metrics.
+    status = h.client.get("/statusz").json()["services"]
+    assert status == {
+        "profile": "SERVING",
+        "feed": "NOT_SERVING",
+        "search": "UNAVAILABLE",
+        "notification": "SERVING",
+    }
+    up = {s.labels["service"]: s.value for s in _samples(h, "hallway_gateway_backend_up")}
+    assert up == {"profile": 1, "feed": 0, "search": 0, "notification": 1}
+
+
+def test_a_down_backend_fails_only_its_own_endpoints(h) -> None:  # type: ignore[no-untyped-def]
+    ada = h.profile.add("ada")
+    h.search.fail["SearchPosts"] = (grpc.StatusCode.UNAVAILABLE, "connection refused")
+    resp = h.client.get("/api/v1/search/posts?q=x", headers=h.auth(ada))
     assert resp.status_code == 503
     assert resp.headers["content-type"].startswith("application/problem+json")
-    body = resp.json()
-    assert body["services"]["search"] == "UNAVAILABLE" and body["services"]["profile"] == "SERVING"
-    assert "feed" in body["detail"] and "search" in body["detail"]
+    assert "search" in resp.json()["detail"]
+    assert h.client.get("/api/v1/timeline/home", headers=h.auth(ada)).status_code == 200
+    assert h.client.get("/readyz").status_code == 200
 
 
-def test_readiness_times_out() -> None:
+def test_backend_status_times_out() -> None:
     h = harness(grpc_deadline_seconds=0.05)
     h.health["notification"] = "HANG"
-    body = h.client.get("/readyz").json()
+    body = h.client.get("/statusz").json()
     assert body["services"]["notification"] == "DEADLINE_EXCEEDED"
 
 
