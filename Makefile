@@ -42,7 +42,9 @@ down: ## stop services and infrastructure started by `make up`
 
 .PHONY: token
 token: venv ## mint a bearer token: make token HANDLE=alice
-	@$(PY) -m hallway_gateway token $(HANDLE)
+	@$(PY) -m hallway_common.devpki $(LOCAL)/pki >/dev/null
+	@env $$($(PY) -m hallway_common.devpki $(LOCAL)/pki --env gateway) HALLWAY_DEV_MODE=true \
+	  $(PY) -m hallway_gateway token $(HANDLE)
 
 .PHONY: lint
 lint: venv ## ruff

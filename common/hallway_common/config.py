@@ -7,6 +7,7 @@ naming the variable instead of a traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import Field, ValidationError
@@ -15,13 +16,59 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_PREFIX = "HALLWAY_"
 
 
-class ServiceSettings(BaseSettings):
-    """Settings every service process shares."""
+class TrustSettings(BaseSettings):
+    """How a process proves itself to others: mutual TLS on gRPC, development mode."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
+    # Development conveniences (the dev sign-in, the committed dev JWT secret) refuse
+    # to run unless this is set. The local stack sets it; the Helm chart never does.
+    dev_mode: bool = False
+    # Mutual TLS between services. False only where a service mesh already gives mTLS
+    # (the identity token is still required then).
+    grpc_tls_enabled: bool = True
+    grpc_tls_cert_file: str = ""
+    grpc_tls_key_file: str = ""
+    # CA that signed every Hallway service's certificate: servers require client
+    # certificates it signed, clients verify servers against it.
+    grpc_tls_ca_file: str = ""
+
+
+def tls_problems(settings: TrustSettings) -> list[str]:
+    """Why the TLS settings cannot work (empty when they can)."""
+    if not settings.grpc_tls_enabled:
+        return []
+    problems = []
+    for name in ("grpc_tls_cert_file", "grpc_tls_key_file", "grpc_tls_ca_file"):
+        value = getattr(settings, name)
+        if not value:
+            problems.append(f"{ENV_PREFIX}{name.upper()} is required while mutual TLS is on")
+        elif not Path(value).is_file():
+            problems.append(f"{ENV_PREFIX}{name.upper()}: no such file {value!r}")
+    if problems:
+        problems.append(f"(set {ENV_PREFIX}GRPC_TLS_ENABLED=false only behind a mesh with mTLS)")
+    return problems
+
+
+def refuse(problems: list[str]) -> None:
+    """Stop the process with the configuration problems, one line, exit 2."""
+    if problems:
+        sys.stderr.write("invalid configuration: " + "; ".join(problems) + "\n")
+        raise SystemExit(2)
+
+
+class ServiceSettings(TrustSettings):
+    """Settings every service process shares."""
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     grpc_port: int = Field(default=50051, ge=1, le=65535)
+    # Loopback unless configured: the chart sets 0.0.0.0 inside the pod network.
+    grpc_bind: str = "127.0.0.1"
+    # A plaintext port serving only grpc.health.v1, for Kubernetes' gRPC probes (which
+    # cannot present a client certificate). 0 = none.
+    grpc_health_port: int = Field(default=0, ge=0, le=65535)
+    # The gateway's public key (PEM public key or certificate) that verifies identity tokens.
+    identity_public_key_file: str = ""
     metrics_port: int = Field(default=9100, ge=0, le=65535)
     grpc_shutdown_grace_seconds: float = Field(default=5.0, ge=0)
 

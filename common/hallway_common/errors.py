@@ -35,3 +35,7 @@ class PermissionDenied(HallwayError):
 
 class FailedPrecondition(HallwayError):
     code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class Unauthenticated(HallwayError):
+    code = grpc.StatusCode.UNAUTHENTICATED

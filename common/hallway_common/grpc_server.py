@@ -1,17 +1,26 @@
-"""The one gRPC server bootstrap: grpc.aio + health + reflection + metrics + errors."""
+"""The one gRPC server bootstrap: grpc.aio + mTLS + identity + health + reflection + metrics.
+
+Every RPC except health checking and reflection must carry a gateway-signed
+identity token (``hallway_common.identity``); the interceptor verifies it and sets
+the acting person for the handler, or answers UNAUTHENTICATED. Transport is mutual
+TLS unless a mesh provides it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from hallway_common.audit import audit
 from hallway_common.errors import HallwayError
+from hallway_common.identity import METADATA_KEY, IdentityVerifier, set_actor
 from hallway_common.logs import get_logger
 from hallway_common.metrics import GRPC_HANDLED, GRPC_LATENCY, GRPC_STARTED
 from hallway_common.tracing import adopt
@@ -34,7 +43,10 @@ def _split(method: str) -> tuple[str, str]:
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
-    """RED metrics with go-grpc-prometheus names, trace adoption and error mapping."""
+    """Identity, RED metrics with go-grpc-prometheus names, trace adoption, error mapping."""
+
+    def __init__(self, verifier: IdentityVerifier) -> None:
+        self._verifier = verifier
 
     async def intercept_service(
         self,
@@ -45,20 +57,52 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or details.method.startswith(("/grpc.health", "/grpc.reflection")):
             return handler
         service, method = _split(details.method)
-        traceparent = dict(details.invocation_metadata or ()).get("traceparent")
+        metadata = dict(details.invocation_metadata or ())
+        traceparent = metadata.get("traceparent")
+        call = _Call(service, method, traceparent, self._verifier, metadata.get(METADATA_KEY))
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, service, method, traceparent),
+                _wrap_unary(handler.unary_unary, call),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, service, method, traceparent),
+                _wrap_stream(handler.unary_stream, call),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
+
+
+class _Call:
+    """What the wrappers need of one call: labels, trace and the identity to verify."""
+
+    def __init__(
+        self,
+        service: str,
+        method: str,
+        traceparent: str | None,
+        verifier: IdentityVerifier,
+        token: str | None,
+    ) -> None:
+        self.service = service
+        self.method = method
+        self.traceparent = traceparent
+        self.verifier = verifier
+        self.token = token
+
+    def begin(self) -> None:
+        """Per RPC, in the handler's own context: trace, then the verified actor."""
+        adopt(self.traceparent)
+        set_actor(None)
+        try:
+            set_actor(self.verifier.verify(self.token))
+        except HallwayError as exc:
+            audit(
+                "grpc.authn", "failure", target=f"{self.service}/{self.method}", reason=exc.message
+            )
+            raise
 
 
 def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
@@ -75,16 +119,16 @@ async def _fail(context: grpc.aio.ServicerContext, exc: BaseException) -> None:
     await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
 
-def _wrap_unary(behavior: Any, service: str, method: str, traceparent: str | None) -> Any:
-    labels = ("unary", service, method)
+def _wrap_unary(behavior: Any, call: _Call) -> Any:
+    labels = ("unary", call.service, call.method)
 
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        adopt(traceparent)
         GRPC_STARTED.labels(*labels).inc()
         start = time.perf_counter()
         code = grpc.StatusCode.UNKNOWN
         try:
             try:
+                call.begin()
                 response = await behavior(request, context)
             except (grpc.aio.AbortError, asyncio.CancelledError):
                 raise
@@ -105,16 +149,16 @@ def _wrap_unary(behavior: Any, service: str, method: str, traceparent: str | Non
     return wrapper
 
 
-def _wrap_stream(behavior: Any, service: str, method: str, traceparent: str | None) -> Any:
-    labels = ("server_stream", service, method)
+def _wrap_stream(behavior: Any, call: _Call) -> Any:
+    labels = ("server_stream", call.service, call.method)
 
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        adopt(traceparent)
         GRPC_STARTED.labels(*labels).inc()
         start = time.perf_counter()
         code = grpc.StatusCode.UNKNOWN
         try:
             try:
+                call.begin()
                 async for item in behavior(request, context):
                     yield item
             except (grpc.aio.AbortError, GeneratorExit, asyncio.CancelledError):
@@ -151,22 +195,33 @@ def _initialize_metrics(service_name: str) -> None:
 
 
 class GrpcServer:
-    """A grpc.aio server with health checking and reflection for ``service_names``."""
+    """A grpc.aio server with health checking and reflection for ``service_names``.
 
-    def __init__(self, port: int, bind: str = "[::]") -> None:
+    ``credentials``: mutual-TLS server credentials (None only where a mesh gives
+    mTLS). ``health_port``: an extra plaintext listener serving only the health
+    service, for probes that cannot present a client certificate.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        verifier: IdentityVerifier,
+        *,
+        bind: str = "127.0.0.1",
+        credentials: grpc.ServerCredentials | None = None,
+        health_port: int = 0,
+    ) -> None:
         self.server = grpc.aio.server(
-            interceptors=[ServerInterceptor()],
-            options=[
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.keepalive_time_ms", 30_000),
-                ("grpc.http2.max_pings_without_data", 0),
-            ],
+            interceptors=[ServerInterceptor(verifier)],
+            options=_SERVER_OPTIONS,
         )
         self.health = health.aio.HealthServicer()
         self.service_names: list[str] = []
         self.address = f"{bind}:{port}"
         self.port = port
+        self.credentials = credentials
+        self.health_address = f"{bind}:{health_port}" if health_port else ""
+        self.health_server: grpc.aio.Server | None = None
 
     def add(
         self, register: Callable[[Any, grpc.aio.Server], None], servicer: Any, name: str
@@ -180,13 +235,47 @@ class GrpcServer:
         reflection.enable_server_reflection(
             [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
         )
-        self.port = self.server.add_insecure_port(self.address)
+        if self.credentials is None:
+            self.port = self.server.add_insecure_port(self.address)
+        else:
+            self.port = self.server.add_secure_port(self.address, self.credentials)
         await self.server.start()
+        if self.health_address:
+            self.health_server = grpc.aio.server(options=_SERVER_OPTIONS)
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_server)
+            self.health_server.add_insecure_port(self.health_address)
+            await self.health_server.start()
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("grpc server listening", port=self.port, services=self.service_names)
+        log.info(
+            "grpc server listening",
+            address=self.address,
+            port=self.port,
+            tls=self.credentials is not None,
+            health_address=self.health_address or None,
+            services=self.service_names,
+        )
 
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING first so load balancers drain, then finish in-flight RPCs."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
+
+
+_SERVER_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+
+
+def server_credentials(cert_file: str, key_file: str, ca_file: str) -> grpc.ServerCredentials:
+    """Mutual TLS: our certificate, and client certificates must be signed by the CA."""
+    return grpc.ssl_server_credentials(
+        [(Path(key_file).read_bytes(), Path(cert_file).read_bytes())],
+        root_certificates=Path(ca_file).read_bytes(),
+        require_client_auth=True,
+    )

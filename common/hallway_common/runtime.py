@@ -14,16 +14,25 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-from hallway_common.config import DatabaseSettings, ServiceSettings, load_settings
+from hallway_common.config import (
+    ENV_PREFIX,
+    DatabaseSettings,
+    ServiceSettings,
+    load_settings,
+    refuse,
+    tls_problems,
+)
 from hallway_common.consumer import EventConsumer, purge_processed_events
 from hallway_common.contracts import CONSUMERS, Topic
 from hallway_common.db import create_pool, migrate
 from hallway_common.dlq import replay as dlq_replay
-from hallway_common.grpc_server import GrpcServer
+from hallway_common.grpc_server import GrpcServer, server_credentials
+from hallway_common.identity import IdentityVerifier
 from hallway_common.kafka import LagMonitor, create_broker, ensure_topics
 from hallway_common.logs import configure_logging, get_logger
 from hallway_common.metrics import OUTBOX_PUBLISHED, start_metrics_server
@@ -41,7 +50,7 @@ class Runtime(Generic[S]):
         self.name = name
         self.settings = settings
         self.broker = create_broker(settings, client_id=f"hallway-{name}")
-        self.grpc = GrpcServer(settings.grpc_port)
+        self.grpc = _grpc_server(settings)
         self.pool: asyncpg.Pool | None = None
         self.consumers: list[EventConsumer] = []
         self.produces: list[Topic] = []
@@ -83,6 +92,39 @@ class Runtime(Generic[S]):
         )
         self.on_close(self.pool.close)
         return self.pool
+
+
+def _grpc_server(settings: ServiceSettings) -> GrpcServer:
+    """The server with mutual TLS and identity verification, or a one-line refusal."""
+    problems = tls_problems(settings)
+    key_file = settings.identity_public_key_file
+    if not key_file:
+        problems.append(
+            f"{ENV_PREFIX}IDENTITY_PUBLIC_KEY_FILE is required: the gateway's public key "
+            "that verifies who is acting"
+        )
+    elif not Path(key_file).is_file():
+        problems.append(f"{ENV_PREFIX}IDENTITY_PUBLIC_KEY_FILE: no such file {key_file!r}")
+    refuse(problems)
+    try:
+        verifier = IdentityVerifier.from_file(key_file)
+    except ValueError as exc:
+        refuse([f"{ENV_PREFIX}IDENTITY_PUBLIC_KEY_FILE: {exc}"])
+        raise
+    credentials = None
+    if settings.grpc_tls_enabled:
+        credentials = server_credentials(
+            settings.grpc_tls_cert_file, settings.grpc_tls_key_file, settings.grpc_tls_ca_file
+        )
+    else:
+        log.warning("gRPC without built-in TLS: only behind a service mesh that gives mTLS")
+    return GrpcServer(
+        settings.grpc_port,
+        verifier,
+        bind=settings.grpc_bind,
+        credentials=credentials,
+        health_port=settings.grpc_health_port,
+    )
 
 
 async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[None]]) -> None:

@@ -11,6 +11,14 @@ mkdir -p "$LOGS" "$RUN"
 SERVICES=(profile feed search notification)
 declare -A GRPC=([profile]=50051 [feed]=50052 [search]=50053 [notification]=50054)
 HTTP_PORT="${HALLWAY_HTTP_PORT:-8080}"
+# Local PKI (a CA, a certificate per process, the identity key pair) and development
+# mode, which allows the development sign-in and secret; the Helm chart never sets it.
+PKI="$STATE/pki"
+export HALLWAY_DEV_MODE=true HALLWAY_DEV_LOGIN=true HALLWAY_DEV_PKI="$PKI"
+
+pki_env() { # process -> KEY=VALUE lines of its certificate and keys
+  "$PY" -m hallway_common.devpki "$PKI" --env "$1"
+}
 
 alive() { [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
@@ -27,15 +35,19 @@ launch() { # name
     echo "$name: ERROR: port $port is taken by another process; stop it or run 'make down'" >&2
     exit 1
   fi
-  setsid nohup "$PY" -m "hallway_$name" serve >>"$LOGS/$name.log" 2>&1 </dev/null &
+  local -a tls
+  mapfile -t tls < <(pki_env "$name")
+  setsid nohup env "${tls[@]}" "$PY" -m "hallway_$name" serve >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
 }
 
 wait_ready() { # name check-args...
   local name=$1
   shift
+  local -a tls
+  mapfile -t tls < <(pki_env client)
   for _ in $(seq 1 150); do
-    if "$PY" -m hallway_common.healthcheck "$@" 2>/dev/null; then
+    if env "${tls[@]}" "$PY" -m hallway_common.healthcheck "$@" 2>/dev/null; then
       echo "$name: up"
       return
     fi

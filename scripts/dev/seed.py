@@ -11,12 +11,18 @@ import asyncio
 import os
 import random
 import sys
+from pathlib import Path
 
 import grpc
 
 from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
 from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
-from hallway_common.grpc_client import channel
+from hallway_common.grpc_client import channel, client_credentials
+from hallway_common.identity import IdentitySigner
+
+# The seed acts as an administrator who is nobody in the directory (a bootstrap
+# identity), then as each seeded person for their own follows and posts.
+BOOTSTRAP_ADMIN = "00000000-0000-0000-0000-000000000001"
 
 FIRST = "ada grace alan barbara edsger donald margaret linus ken dennis bjarne guido".split()
 LAST = "lovelace hopper turing liskov dijkstra knuth hamilton torvalds thompson ritchie".split()
@@ -41,14 +47,20 @@ LINES = [
 
 async def main() -> int:
     rnd = random.Random(42)
+    pki = Path(os.environ["HALLWAY_DEV_PKI"])
+    signer = IdentitySigner.from_file(str(pki / "identity.key"))
+    creds = client_credentials(
+        str(pki / "client.crt"), str(pki / "client.key"), str(pki / "ca.crt")
+    )
     profile = profile_pb2_grpc.ProfileServiceStub(
-        channel(os.environ.get("HALLWAY_PROFILE_ADDR", "localhost:50051"), deadline=10)
+        channel(os.environ.get("HALLWAY_PROFILE_ADDR", "localhost:50051"), 10, credentials=creds)
     )
     feed = feed_pb2_grpc.FeedServiceStub(
-        channel(os.environ.get("HALLWAY_FEED_ADDR", "localhost:50052"), deadline=10)
+        channel(os.environ.get("HALLWAY_FEED_ADDR", "localhost:50052"), 10, credentials=creds)
     )
+    admin = signer.metadata(BOOTSTRAP_ADMIN, ["admin"])
     try:
-        await profile.GetPerson(profile_pb2.GetPersonRequest(handle="ada"))
+        await profile.GetPerson(profile_pb2.GetPersonRequest(handle="ada"), metadata=admin)
         print("seed: demo organisation already present")
         return 0
     except grpc.aio.AioRpcError as exc:
@@ -71,7 +83,8 @@ async def main() -> int:
                 department=dept,
                 manager_id=manager,
                 email=f"{handle}@example.com",
-            )
+            ),
+            metadata=admin,
         )
         people.append(person)
         team.append(person)
@@ -86,7 +99,8 @@ async def main() -> int:
         targets.discard(person.id)
         for target in targets:
             await profile.Follow(
-                profile_pb2.FollowRequest(follower_id=person.id, followee_id=target)
+                profile_pb2.FollowRequest(followee_id=target),
+                metadata=signer.metadata(person.id),
             )
             follows += 1
     print(f"seed: {follows} follows")
@@ -98,7 +112,8 @@ async def main() -> int:
         mentioned = rnd.choice([p for p in people if p.id != author.id])
         text = LINES[i % len(LINES)].format(m=f"@{mentioned.handle}")
         await feed.CreatePost(
-            feed_pb2.CreatePostRequest(author_id=author.id, text=text, idempotency_key=f"seed-{i}")
+            feed_pb2.CreatePostRequest(text=text, idempotency_key=f"seed-{i}"),
+            metadata=signer.metadata(author.id),
         )
     print("seed: 48 posts")
     return 0

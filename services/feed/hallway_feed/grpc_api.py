@@ -8,6 +8,7 @@ import grpc
 from hallway.feed.v1 import feed_pb2 as pb
 from hallway.feed.v1 import feed_pb2_grpc as pb_grpc
 from hallway_common.fields import parse_id, timestamp
+from hallway_common.identity import require_person
 from hallway_common.pagination import page_size
 from hallway_feed import posts
 
@@ -40,7 +41,7 @@ class FeedServicer(pb_grpc.FeedServiceServicer):
         row, _ = await posts.do_create_post(
             self.pool,
             self.prefix,
-            parse_id(request.author_id, "author_id"),
+            require_person(),
             request.text,
             request.idempotency_key,
         )
@@ -58,7 +59,7 @@ class FeedServicer(pb_grpc.FeedServiceServicer):
             self.pool,
             self.prefix,
             parse_id(request.post_id, "post_id"),
-            parse_id(request.actor_id, "actor_id"),
+            require_person(),
         )
         return pb.DeletePostResponse()
 
@@ -74,11 +75,11 @@ class FeedServicer(pb_grpc.FeedServiceServicer):
         return _response(page)
 
     async def ListHomeTimeline(
-        self, request: pb.ListTimelineRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListHomeTimelineRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListTimelineResponse:
         page = await posts.list_home_timeline(
             self.pool,
-            parse_id(request.person_id, "person_id"),
+            require_person(),
             page_size(request.page_size, DEFAULT_PAGE, MAX_PAGE),
             request.page_token,
         )

@@ -146,9 +146,7 @@ async def update_person(
 async def follow(person_id: str, caller: Caller, backends: Services) -> models.FollowResult:
     """The caller follows the person (by id or handle). Following twice is not an error."""
     target = await resolve_person_id(backends, person_id)
-    resp = await backends.profile.Follow(
-        profile_pb2.FollowRequest(follower_id=caller.person_id, followee_id=target)
-    )
+    resp = await backends.profile.Follow(profile_pb2.FollowRequest(followee_id=target))
     return models.FollowResult(following=True, changed=resp.changed)
 
 
@@ -162,9 +160,7 @@ async def follow(person_id: str, caller: Caller, backends: Services) -> models.F
 async def unfollow(person_id: str, caller: Caller, backends: Services) -> models.FollowResult:
     """The caller stops following the person. Unfollowing twice is not an error."""
     target = await resolve_person_id(backends, person_id)
-    resp = await backends.profile.Unfollow(
-        profile_pb2.FollowRequest(follower_id=caller.person_id, followee_id=target)
-    )
+    resp = await backends.profile.Unfollow(profile_pb2.FollowRequest(followee_id=target))
     return models.FollowResult(following=False, changed=resp.changed)
 
 
@@ -237,7 +233,7 @@ async def create_post(
             400, f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY}", slug="invalid-argument"
         )
     p = await backends.feed.CreatePost(
-        feed_pb2.CreatePostRequest(author_id=caller.person_id, text=body.text, idempotency_key=key)
+        feed_pb2.CreatePostRequest(text=body.text, idempotency_key=key)
     )
     return (await convert.posts(backends, [p]))[0]
 
@@ -264,18 +260,11 @@ async def delete_post(post_id: str, caller: Caller, backends: Services) -> Respo
     """Delete one of the caller's own posts (403 for someone else's; 404 when already gone)."""
     if not is_uuid(post_id):
         raise Problem(404, "no such post", slug="not-found")
-    await backends.feed.DeletePost(
-        feed_pb2.DeletePostRequest(post_id=post_id, actor_id=caller.person_id)
-    )
+    await backends.feed.DeletePost(feed_pb2.DeletePostRequest(post_id=post_id))
     return Response(status_code=204)
 
 
-async def _timeline(
-    backends: Services, call: Any, person_id: str, cursor: str, limit: int
-) -> models.Page[models.Post]:
-    resp = await call(
-        feed_pb2.ListTimelineRequest(person_id=person_id, page_size=limit, page_token=cursor)
-    )
+async def _page(backends: Services, resp: Any) -> models.Page[models.Post]:
     return models.Page(
         items=await convert.posts(backends, resp.posts),
         next_cursor=convert.next_cursor(resp.next_page_token),
@@ -287,9 +276,10 @@ async def home_timeline(
     caller: Caller, backends: Services, cursor: Cursor = "", limit: Limit = 20
 ) -> models.Page[models.Post]:
     """The caller's home timeline: their own posts and those of people they follow, newest first."""
-    return await _timeline(
-        backends, backends.feed.ListHomeTimeline, caller.person_id, cursor, limit
+    resp = await backends.feed.ListHomeTimeline(
+        feed_pb2.ListHomeTimelineRequest(page_size=limit, page_token=cursor)
     )
+    return await _page(backends, resp)
 
 
 @router.get(
@@ -303,7 +293,10 @@ async def person_timeline(
 ) -> models.Page[models.Post]:
     """A person's own posts (by id or handle), newest first."""
     target = await resolve_person_id(backends, person_id)
-    return await _timeline(backends, backends.feed.ListPersonTimeline, target, cursor, limit)
+    resp = await backends.feed.ListPersonTimeline(
+        feed_pb2.ListTimelineRequest(person_id=target, page_size=limit, page_token=cursor)
+    )
+    return await _page(backends, resp)
 
 
 # Search ------------------------------------------------------------------------------
@@ -320,9 +313,7 @@ async def search_posts(
 ) -> models.SearchPage[models.PostHit]:
     """Full-text search over the posts the caller may see, best match first."""
     resp = await backends.search.SearchPosts(
-        search_pb2.SearchRequest(
-            query=q, viewer_id=caller.person_id, page_size=limit, page_token=cursor
-        )
+        search_pb2.SearchRequest(query=q, page_size=limit, page_token=cursor)
     )
     return models.SearchPage(
         items=await convert.post_hits(backends, resp.hits),
@@ -342,9 +333,7 @@ async def search_people(
 ) -> models.SearchPage[models.PersonHit]:
     """Find people by name, handle, title or department."""
     resp = await backends.search.SearchPeople(
-        search_pb2.SearchRequest(
-            query=q, viewer_id=caller.person_id, page_size=limit, page_token=cursor
-        )
+        search_pb2.SearchRequest(query=q, page_size=limit, page_token=cursor)
     )
     return models.SearchPage(
         items=[convert.person_hit(h) for h in resp.hits],
@@ -367,7 +356,7 @@ async def list_notifications(
     """The caller's notifications, newest first, with the current unread count."""
     resp = await backends.notification.ListNotifications(
         notification_pb2.ListNotificationsRequest(
-            person_id=caller.person_id, page_size=limit, page_token=cursor, unread_only=unread_only
+            page_size=limit, page_token=cursor, unread_only=unread_only
         )
     )
     return models.NotificationPage(
@@ -390,9 +379,7 @@ async def mark_read(
     if not body.all and not body.ids:
         raise Problem(400, "give ids or all: true", slug="invalid-argument")
     resp = await backends.notification.MarkRead(
-        notification_pb2.MarkReadRequest(
-            person_id=caller.person_id, notification_ids=body.ids, all=body.all
-        )
+        notification_pb2.MarkReadRequest(notification_ids=body.ids, all=body.all)
     )
     return models.MarkReadResult(updated=resp.updated, unread_count=resp.unread_count)
 
@@ -420,7 +407,8 @@ async def notification_stream(
     itself after a dropped connection (the `retry` hint is 5 s)."""
     settings = request.app.state.settings
     call = backends.notification.stub.StreamNotifications(
-        notification_pb2.StreamNotificationsRequest(person_id=caller.person_id)
+        notification_pb2.StreamNotificationsRequest(),
+        metadata=backends.notification.metadata() if backends.notification.metadata else None,
     )
     try:
         # Read the first message before answering 200, so a down service is a 503.

@@ -18,7 +18,7 @@ from hallway_gateway import api, problems, web
 from hallway_gateway.backends import Backends, record_backend_health, watch_backends
 from hallway_gateway.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from hallway_gateway.ratelimit import TokenBucketLimiter
-from hallway_gateway.settings import DEV_JWT_SECRET, GatewaySettings
+from hallway_gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
 
@@ -54,14 +54,10 @@ def create_app(
         owned = app.state.backends is None
         if owned:
             app.state.backends = Backends.connect(settings)
-        if settings.jwt_secret == DEV_JWT_SECRET:
+        if settings.dev_mode:
             log.warning(
-                "HALLWAY_JWT_SECRET is the development default: anyone can mint tokens; "
-                "set a secret of at least 32 random bytes in production"
-            )
-        if settings.dev_login:
-            log.warning(
-                "HALLWAY_DEV_LOGIN is on: anyone can sign in as anyone (never in production)"
+                "HALLWAY_DEV_MODE is on: development sign-in and secrets are allowed "
+                "(never in production)"
             )
         watcher = asyncio.create_task(
             watch_backends(app.state.backends, settings.grpc_deadline_seconds)

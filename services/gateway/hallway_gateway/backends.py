@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import grpc
@@ -19,11 +19,16 @@ from hallway.feed.v1 import feed_pb2_grpc
 from hallway.notification.v1 import notification_pb2_grpc
 from hallway.profile.v1 import profile_pb2_grpc
 from hallway.search.v1 import search_pb2_grpc
-from hallway_common.grpc_client import channel
+from hallway_common.grpc_client import channel, client_credentials
+from hallway_common.identity import METADATA_KEY as IDENTITY_KEY
+from hallway_common.identity import SERVICE_PREFIX, IdentitySigner
+from hallway_gateway.auth import Principal
 from hallway_gateway.problems import from_rpc_error
 from hallway_gateway.settings import GatewaySettings
 
 SERVICES = ("profile", "feed", "search", "notification")
+# Who the gateway is when it calls for nobody in particular (e.g. the sign-in page).
+GATEWAY_SUBJECT = SERVICE_PREFIX + "gateway"
 HEALTH_INTERVAL_SECONDS = 10.0
 
 BACKEND_UP = Gauge(
@@ -33,17 +38,26 @@ BACKEND_UP = Gauge(
 )
 
 
-class Guarded:
-    """Proxy of a stub: ``await g.Method(request)``; gRPC errors become problems."""
+Metadata = Callable[[], tuple[tuple[str, str], ...]]
 
-    def __init__(self, name: str, stub: Any) -> None:
+
+class Guarded:
+    """Proxy of a stub: ``await g.Method(request)``; gRPC errors become problems.
+
+    ``metadata`` supplies the identity token of whoever the gateway acts for, per call.
+    """
+
+    def __init__(self, name: str, stub: Any, metadata: Metadata | None = None) -> None:
         self.name = name
         self.stub = stub
+        self.metadata = metadata
 
     def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
         fn = getattr(self.stub, method)
 
         async def call(request: Any, **kwargs: Any) -> Any:
+            if self.metadata is not None:
+                kwargs.setdefault("metadata", self.metadata())
             try:
                 return await fn(request, **kwargs)
             except grpc.aio.AioRpcError as exc:
@@ -64,6 +78,23 @@ class Backends:
     # name -> check(timeout) returning the serving status name ("SERVING", ...).
     health: dict[str, HealthCheck] = field(default_factory=dict)
     channels: list[grpc.aio.Channel] = field(default_factory=list)
+    signer: IdentitySigner | None = None
+
+    def acting(self, principal: Principal | None) -> Backends:
+        """The same channels, calling as ``principal`` (or as the gateway itself)."""
+        if principal is None:
+            subject, roles = GATEWAY_SUBJECT, frozenset[str]()
+        else:
+            subject, roles = principal.person_id, principal.roles
+        signer = self.signer
+
+        def metadata() -> tuple[tuple[str, str], ...]:
+            return signer.metadata(subject, roles) if signer else ((IDENTITY_KEY, subject),)
+
+        return replace(
+            self,
+            **{name: Guarded(name, getattr(self, name).stub, metadata) for name in SERVICES},
+        )
 
     @classmethod
     def connect(cls, settings: GatewaySettings) -> Backends:
@@ -75,7 +106,15 @@ class Backends:
             "search": settings.search_addr,
             "notification": settings.notification_addr,
         }
-        channels = {name: channel(addr, deadline) for name, addr in addresses.items()}
+        credentials = None
+        if settings.grpc_tls_enabled:
+            credentials = client_credentials(
+                settings.grpc_tls_cert_file, settings.grpc_tls_key_file, settings.grpc_tls_ca_file
+            )
+        channels = {
+            name: channel(addr, deadline, credentials=credentials)
+            for name, addr in addresses.items()
+        }
         return cls(
             profile=Guarded("profile", profile_pb2_grpc.ProfileServiceStub(channels["profile"])),
             feed=Guarded("feed", feed_pb2_grpc.FeedServiceStub(channels["feed"])),
@@ -86,6 +125,7 @@ class Backends:
             ),
             health={name: _health_check(ch) for name, ch in channels.items()},
             channels=list(channels.values()),
+            signer=IdentitySigner.from_file(settings.identity_private_key_file),
         )
 
     async def readiness(self, deadline: float) -> dict[str, str]:

@@ -8,12 +8,12 @@ import sys
 
 import grpc
 
-from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
-from hallway_common.config import load_settings
-from hallway_common.grpc_client import channel
+from hallway.profile.v1 import profile_pb2
+from hallway_common.config import load_settings, refuse
 from hallway_common.logs import configure_logging
 from hallway_gateway.auth import ADMIN, mint_token, parse_ttl
-from hallway_gateway.settings import DEV_JWT_SECRET, GatewaySettings
+from hallway_gateway.backends import Backends
+from hallway_gateway.settings import DEV_JWT_SECRET, GatewaySettings, settings_problems
 
 
 def serve(settings: GatewaySettings) -> None:
@@ -35,9 +35,13 @@ def serve(settings: GatewaySettings) -> None:
 
 
 async def lookup(settings: GatewaySettings, handle: str) -> profile_pb2.Person:
-    async with channel(settings.profile_addr, settings.grpc_deadline_seconds) as ch:
-        stub = profile_pb2_grpc.ProfileServiceStub(ch)
-        return await stub.GetPerson(profile_pb2.GetPersonRequest(handle=handle))
+    backends = Backends.connect(settings).acting(None)  # the gateway itself, reading
+    try:
+        return await backends.profile.stub.GetPerson(
+            profile_pb2.GetPersonRequest(handle=handle), metadata=backends.profile.metadata()
+        )
+    finally:
+        await backends.close()
 
 
 def token(settings: GatewaySettings, args: argparse.Namespace) -> int:
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     settings = load_settings(GatewaySettings)
+    refuse(settings_problems(settings))
     if args.command == "serve":
         serve(settings)
         return

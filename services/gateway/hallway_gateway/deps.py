@@ -9,7 +9,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from hallway.profile.v1 import profile_pb2
-from hallway_gateway.auth import COOKIE_NAME, Principal, authenticate
+from hallway_gateway.auth import COOKIE_NAME, Principal, authenticate, optional_principal
 from hallway_gateway.backends import Backends
 from hallway_gateway.problems import Problem
 
@@ -29,7 +29,13 @@ def _caller(
 
 
 def _backends(request: Request) -> Backends:
-    return request.app.state.backends
+    """The services, called on behalf of the authenticated caller (or the gateway)."""
+    return acting_backends(request)
+
+
+def acting_backends(request: Request) -> Backends:
+    principal = getattr(request.state, "principal", None) or optional_principal(request)
+    return request.app.state.backends.acting(principal)
 
 
 Caller = Annotated[Principal, Depends(_caller)]

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from hallway_common.config import ENV_PREFIX
+from hallway_common.config import ENV_PREFIX, TrustSettings, tls_problems
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production"
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(TrustSettings):
     """The gateway owns no store and no Kafka client: HTTP in, gRPC out."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
@@ -27,9 +28,12 @@ class GatewaySettings(BaseSettings):
     session_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
     # Sets the Secure flag on the session cookie; on wherever TLS terminates in front.
     cookie_secure: bool = False
-    # The "sign in as a person" form of the web page. MUST be false in production:
-    # anyone who can reach the page could become anyone (production uses OIDC).
-    dev_login: bool = True
+    # The "sign in as a person" form of the web page: anyone who can reach the page
+    # could become anyone, so it refuses to run without HALLWAY_DEV_MODE.
+    dev_login: bool = False
+    # The private key (PEM; Ed25519, P-256 or RSA) that signs the identity token the
+    # services verify on every call.
+    identity_private_key_file: str = ""
 
     profile_addr: str = "localhost:50051"
     feed_addr: str = "localhost:50052"
@@ -41,3 +45,34 @@ class GatewaySettings(BaseSettings):
     # Writes (posts, follows, profile changes) per person per minute, per replica.
     write_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+
+
+def settings_problems(settings: GatewaySettings) -> list[str]:
+    """Why these settings must not run (empty when they may).
+
+    The development secret and the development sign-in would let anyone become
+    anyone; they run only in an explicit development mode, which the Helm chart
+    never sets.
+    """
+    problems: list[str] = []
+    if not settings.dev_mode:
+        if settings.jwt_secret == DEV_JWT_SECRET:
+            problems.append(
+                f"{ENV_PREFIX}JWT_SECRET is the committed development secret: set a secret "
+                f"of at least 32 random bytes (or {ENV_PREFIX}DEV_MODE=true on a laptop)"
+            )
+        if settings.dev_login:
+            problems.append(
+                f"{ENV_PREFIX}DEV_LOGIN lets anyone sign in as anyone: it needs "
+                f"{ENV_PREFIX}DEV_MODE=true, which production never sets"
+            )
+    problems += tls_problems(settings)
+    key = settings.identity_private_key_file
+    if not key:
+        problems.append(
+            f"{ENV_PREFIX}IDENTITY_PRIVATE_KEY_FILE is required: the key that signs the "
+            "acting person's identity for the services"
+        )
+    elif not Path(key).is_file():
+        problems.append(f"{ENV_PREFIX}IDENTITY_PRIVATE_KEY_FILE: no such file {key!r}")
+    return problems

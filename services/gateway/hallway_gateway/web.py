@@ -25,7 +25,7 @@ from hallway.search.v1 import search_pb2
 from hallway_gateway import convert
 from hallway_gateway.auth import COOKIE_NAME, Principal, mint_token, optional_principal
 from hallway_gateway.backends import Backends
-from hallway_gateway.deps import is_uuid
+from hallway_gateway.deps import acting_backends, is_uuid
 from hallway_gateway.models import MAX_POST_CHARS
 from hallway_gateway.problems import Problem
 
@@ -72,7 +72,7 @@ templates.env.globals["MAX_POST_CHARS"] = MAX_POST_CHARS
 
 
 def _backends(request: Request) -> Backends:
-    return request.app.state.backends
+    return acting_backends(request)
 
 
 def _render(
@@ -111,7 +111,7 @@ async def home(request: Request, cursor: str = "") -> Response:
     backends = _backends(request)
     try:
         resp = await backends.feed.ListHomeTimeline(
-            feed_pb2.ListTimelineRequest(person_id=me.person_id, page_size=20, page_token=cursor)
+            feed_pb2.ListHomeTimelineRequest(page_size=20, page_token=cursor)
         )
         posts = await convert.posts(backends, resp.posts)
     except Problem as exc:
@@ -204,7 +204,7 @@ async def people_page(request: Request, q: str = "", cursor: str = "") -> Respon
     try:
         if q:
             resp = await backends.search.SearchPeople(
-                search_pb2.SearchRequest(query=q, viewer_id=me.person_id, page_size=50)
+                search_pb2.SearchRequest(query=q, page_size=50)
             )
             people = [
                 {
@@ -278,11 +278,11 @@ async def search_page(request: Request, q: str = "") -> Response:
     people: list = []
     if q:
         try:
-            req = search_pb2.SearchRequest(query=q, viewer_id=me.person_id, page_size=20)
+            req = search_pb2.SearchRequest(query=q, page_size=20)
             post_resp = await backends.search.SearchPosts(req)
             hits = await convert.post_hits(backends, post_resp.hits)
             people_resp = await backends.search.SearchPeople(
-                search_pb2.SearchRequest(query=q, viewer_id=me.person_id, page_size=10)
+                search_pb2.SearchRequest(query=q, page_size=10)
             )
             people = [convert.person_hit(h) for h in people_resp.hits]
         except Problem as exc:
@@ -298,9 +298,7 @@ async def notifications_page(request: Request, cursor: str = "") -> Response:
     backends = _backends(request)
     try:
         resp = await backends.notification.ListNotifications(
-            notification_pb2.ListNotificationsRequest(
-                person_id=me.person_id, page_size=30, page_token=cursor
-            )
+            notification_pb2.ListNotificationsRequest(page_size=30, page_token=cursor)
         )
         items = await convert.notifications(backends, resp.notifications)
     except Problem as exc:

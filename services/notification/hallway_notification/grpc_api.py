@@ -9,7 +9,8 @@ import grpc
 
 from hallway.notification.v1 import notification_pb2 as pb
 from hallway.notification.v1 import notification_pb2_grpc as pb_grpc
-from hallway_common.fields import parse_id, timestamp
+from hallway_common.fields import timestamp
+from hallway_common.identity import require_person
 from hallway_common.pagination import page_size
 from hallway_notification import inbox
 from hallway_notification.streams import StreamClosed, StreamHub
@@ -43,7 +44,7 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
     ) -> pb.ListNotificationsResponse:
         page = await inbox.list_notifications(
             self.pool,
-            parse_id(request.person_id, "person_id"),
+            require_person(),
             page_size(request.page_size, 20, 100),
             request.page_token,
             request.unread_only,
@@ -57,7 +58,7 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
     async def MarkRead(
         self, request: pb.MarkReadRequest, context: grpc.aio.ServicerContext
     ) -> pb.MarkReadResponse:
-        person_id = parse_id(request.person_id, "person_id")
+        person_id = require_person()
         ids = inbox.check_mark_read(list(request.notification_ids), request.all)
         updated, unread = await inbox.do_mark_read(self.pool, person_id, ids, request.all)
         return pb.MarkReadResponse(updated=updated, unread_count=unread)
@@ -65,7 +66,7 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
     async def StreamNotifications(
         self, request: pb.StreamNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.StreamNotificationsResponse]:
-        person_id = parse_id(request.person_id, "person_id")
+        person_id = require_person()
         sub = self.hub.subscribe(person_id)  # before the count: nothing slips between
         try:
             count = await inbox.unread_count(self.pool, person_id)

@@ -7,7 +7,10 @@ import grpc
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
+from hallway_common.audit import audit
+from hallway_common.errors import PermissionDenied
 from hallway_common.fields import parse_id, timestamp
+from hallway_common.identity import current_actor, require_admin, require_person
 from hallway_common.pagination import page_size
 from hallway_profile import people
 
@@ -37,6 +40,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
     async def CreatePerson(
         self, request: pb.CreatePersonRequest, context: grpc.aio.ServicerContext
     ) -> pb.Person:
+        admin = require_admin()
         row = await people.do_create_person(
             self.pool,
             self.prefix,
@@ -51,6 +55,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
                 "email": request.email,
             },
         )
+        audit("person.create", "success", actor=admin.subject, target=str(row["id"]))
         return to_proto(row)
 
     async def GetPerson(
@@ -80,9 +85,19 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
             changes["manager_id"] = (
                 parse_id(request.manager_id, "manager_id") if request.manager_id else None
             )
-        row = await people.do_update_person(
-            self.pool, self.prefix, parse_id(request.id, "id"), changes
-        )
+        target = parse_id(request.id, "id")
+        actor = current_actor()
+        if actor.person_id != str(target) and not actor.is_admin:
+            audit("person.update", "denied", actor=actor.subject, target=str(target))
+            raise PermissionDenied("only the person or an administrator may change a profile")
+        if "email" in changes and not actor.is_admin:
+            audit(
+                "person.update", "denied", actor=actor.subject, target=str(target), reason="email"
+            )
+            raise PermissionDenied("only provisioning (an administrator) may set e-mail addresses")
+        row = await people.do_update_person(self.pool, self.prefix, target, changes)
+        if actor.is_admin and actor.person_id != str(target):
+            audit("person.update", "success", actor=actor.subject, target=str(target))
         return to_proto(row)
 
     async def ListPeople(
@@ -109,7 +124,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         changed = await people.do_follow(
             self.pool,
             self.prefix,
-            parse_id(request.follower_id, "follower_id"),
+            require_person(),
             parse_id(request.followee_id, "followee_id"),
             follow,
         )

@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from hallway.search.v1 import search_pb2 as pb
 from hallway.search.v1 import search_pb2_grpc as pb_grpc
+from hallway_common.identity import current_actor
 from hallway_search.searching import Searcher
 
 
@@ -53,6 +54,11 @@ def person_hit(hit: dict[str, Any]) -> pb.PersonHit:
     )
 
 
+def _viewer() -> str:
+    """Results are trimmed for the acting person (a service identity sees public only)."""
+    return current_actor().person_id or ""
+
+
 class SearchServicer(pb_grpc.SearchServiceServicer):
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
@@ -61,7 +67,7 @@ class SearchServicer(pb_grpc.SearchServiceServicer):
         self, request: pb.SearchRequest, context: grpc.aio.ServicerContext
     ) -> pb.SearchPostsResponse:
         page = await self.searcher.search_posts(
-            request.query, request.viewer_id, request.page_size, request.page_token
+            request.query, _viewer(), request.page_size, request.page_token
         )
         return pb.SearchPostsResponse(
             hits=[post_hit(h) for h in page.hits],
@@ -73,7 +79,7 @@ class SearchServicer(pb_grpc.SearchServiceServicer):
         self, request: pb.SearchRequest, context: grpc.aio.ServicerContext
     ) -> pb.SearchPeopleResponse:
         page = await self.searcher.search_people(
-            request.query, request.viewer_id, request.page_size, request.page_token
+            request.query, _viewer(), request.page_size, request.page_token
         )
         return pb.SearchPeopleResponse(
             hits=[person_hit(h) for h in page.hits],

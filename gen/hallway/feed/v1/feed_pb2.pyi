@@ -36,14 +36,12 @@ class Post(_message.Message):
     def __init__(self, id: _Optional[str] = ..., author_id: _Optional[str] = ..., text: _Optional[str] = ..., mentions: _Optional[_Iterable[_Union[Mention, _Mapping]]] = ..., hashtags: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class CreatePostRequest(_message.Message):
-    __slots__ = ("author_id", "text", "idempotency_key")
-    AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("text", "idempotency_key")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
-    author_id: str
     text: str
     idempotency_key: str
-    def __init__(self, author_id: _Optional[str] = ..., text: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    def __init__(self, text: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class GetPostRequest(_message.Message):
     __slots__ = ("post_id",)
@@ -52,12 +50,10 @@ class GetPostRequest(_message.Message):
     def __init__(self, post_id: _Optional[str] = ...) -> None: ...
 
 class DeletePostRequest(_message.Message):
-    __slots__ = ("post_id", "actor_id")
+    __slots__ = ("post_id",)
     POST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     post_id: str
-    actor_id: str
-    def __init__(self, post_id: _Optional[str] = ..., actor_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, post_id: _Optional[str] = ...) -> None: ...
 
 class DeletePostResponse(_message.Message):
     __slots__ = ()
@@ -72,6 +68,14 @@ class ListTimelineRequest(_message.Message):
     page_size: int
     page_token: str
     def __init__(self, person_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListHomeTimelineRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListTimelineResponse(_message.Message):
     __slots__ = ("posts", "next_page_token")

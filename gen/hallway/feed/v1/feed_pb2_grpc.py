@@ -27,6 +27,10 @@ if _version_not_supported:
 
 class FeedServiceStub:
     """Posts and timelines. Owned by the feed service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity); the acting person comes from it, never from a field.
+    UNAUTHENTICATED without a valid token.
     """
 
     def __init__(self, channel):
@@ -57,18 +61,23 @@ class FeedServiceStub:
                 _registered_method=True)
         self.ListHomeTimeline = channel.unary_unary(
                 '/hallway.feed.v1.FeedService/ListHomeTimeline',
-                request_serializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListTimelineRequest.SerializeToString,
+                request_serializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListHomeTimelineRequest.SerializeToString,
                 response_deserializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListTimelineResponse.FromString,
                 _registered_method=True)
 
 
 class FeedServiceServicer:
     """Posts and timelines. Owned by the feed service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity); the acting person comes from it, never from a field.
+    UNAUTHENTICATED without a valid token.
     """
 
     def CreatePost(self, request, context):
-        """INVALID_ARGUMENT for empty text or text over 5000 characters. With an
-        idempotency_key, a retried create returns the first post instead of a copy.
+        """Posts as the acting person. INVALID_ARGUMENT for empty text or text over 5000
+        characters. With an idempotency_key, a retried create returns the first post
+        instead of a copy.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -82,7 +91,8 @@ class FeedServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeletePost(self, request, context):
-        """PERMISSION_DENIED unless the actor is the author. Deleting twice is NOT_FOUND.
+        """PERMISSION_DENIED unless the acting person is the author or an admin.
+        Deleting twice is NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -96,7 +106,8 @@ class FeedServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListHomeTimeline(self, request, context):
-        """Posts of the people the person follows (and their own), newest first.
+        """The acting person's home timeline: posts of the people they follow (and their
+        own), newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -127,7 +138,7 @@ def add_FeedServiceServicer_to_server(servicer, server):
             ),
             'ListHomeTimeline': grpc.unary_unary_rpc_method_handler(
                     servicer.ListHomeTimeline,
-                    request_deserializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListTimelineRequest.FromString,
+                    request_deserializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListHomeTimelineRequest.FromString,
                     response_serializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListTimelineResponse.SerializeToString,
             ),
     }
@@ -140,6 +151,10 @@ def add_FeedServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class FeedService:
     """Posts and timelines. Owned by the feed service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity); the acting person comes from it, never from a field.
+    UNAUTHENTICATED without a valid token.
     """
 
     @staticmethod
@@ -265,7 +280,7 @@ class FeedService:
             request,
             target,
             '/hallway.feed.v1.FeedService/ListHomeTimeline',
-            hallway_dot_feed_dot_v1_dot_feed__pb2.ListTimelineRequest.SerializeToString,
+            hallway_dot_feed_dot_v1_dot_feed__pb2.ListHomeTimelineRequest.SerializeToString,
             hallway_dot_feed_dot_v1_dot_feed__pb2.ListTimelineResponse.FromString,
             options,
             channel_credentials,

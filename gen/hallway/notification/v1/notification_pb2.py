@@ -25,29 +25,29 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*hallway/notification/v1/notification.proto\x12\x17hallway.notification.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x37\n\x04kind\x18\x03 \x01(\x0e\x32).hallway.notification.v1.NotificationKind\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0f\n\x07post_id\x18\x05 \x01(\t\x12\x0f\n\x07snippet\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\x08 \x01(\x08\"i\n\x18ListNotificationsRequest\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x13\n\x0bunread_only\x18\x04 \x01(\x08\"\x88\x01\n\x19ListNotificationsResponse\x12<\n\rnotifications\x18\x01 \x03(\x0b\x32%.hallway.notification.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x03\"K\n\x0fMarkReadRequest\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x18\n\x10notification_ids\x18\x02 \x03(\t\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\"9\n\x10MarkReadResponse\x12\x0f\n\x07updated\x18\x01 \x01(\x03\x12\x14\n\x0cunread_count\x18\x02 \x01(\x03\"/\n\x1aStreamNotificationsRequest\x12\x11\n\tperson_id\x18\x01 \x01(\t\"p\n\x1bStreamNotificationsResponse\x12\x14\n\x0cunread_count\x18\x01 \x01(\x03\x12;\n\x0cnotification\x18\x02 \x01(\x0b\x32%.hallway.notification.v1.Notification*x\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19NOTIFICATION_KIND_MENTION\x10\x01\x12\"\n\x1eNOTIFICATION_KIND_NEW_FOLLOWER\x10\x02\x32\xf7\x02\n\x13NotificationService\x12z\n\x11ListNotifications\x12\x31.hallway.notification.v1.ListNotificationsRequest\x1a\x32.hallway.notification.v1.ListNotificationsResponse\x12_\n\x08MarkRead\x12(.hallway.notification.v1.MarkReadRequest\x1a).hallway.notification.v1.MarkReadResponse\x12\x82\x01\n\x13StreamNotifications\x12\x33.hallway.notification.v1.StreamNotificationsRequest\x1a\x34.hallway.notification.v1.StreamNotificationsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*hallway/notification/v1/notification.proto\x12\x17hallway.notification.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x37\n\x04kind\x18\x03 \x01(\x0e\x32).hallway.notification.v1.NotificationKind\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0f\n\x07post_id\x18\x05 \x01(\t\x12\x0f\n\x07snippet\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\x08 \x01(\x08\"g\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x13\n\x0bunread_only\x18\x04 \x01(\x08J\x04\x08\x01\x10\x02R\tperson_id\"\x88\x01\n\x19ListNotificationsResponse\x12<\n\rnotifications\x18\x01 \x03(\x0b\x32%.hallway.notification.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x03\"I\n\x0fMarkReadRequest\x12\x18\n\x10notification_ids\x18\x02 \x03(\t\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08J\x04\x08\x01\x10\x02R\tperson_id\"9\n\x10MarkReadResponse\x12\x0f\n\x07updated\x18\x01 \x01(\x03\x12\x14\n\x0cunread_count\x18\x02 \x01(\x03\"-\n\x1aStreamNotificationsRequestJ\x04\x08\x01\x10\x02R\tperson_id\"p\n\x1bStreamNotificationsResponse\x12\x14\n\x0cunread_count\x18\x01 \x01(\x03\x12;\n\x0cnotification\x18\x02 \x01(\x0b\x32%.hallway.notification.v1.Notification*x\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19NOTIFICATION_KIND_MENTION\x10\x01\x12\"\n\x1eNOTIFICATION_KIND_NEW_FOLLOWER\x10\x02\x32\xf7\x02\n\x13NotificationService\x12z\n\x11ListNotifications\x12\x31.hallway.notification.v1.ListNotificationsRequest\x1a\x32.hallway.notification.v1.ListNotificationsResponse\x12_\n\x08MarkRead\x12(.hallway.notification.v1.MarkReadRequest\x1a).hallway.notification.v1.MarkReadResponse\x12\x82\x01\n\x13StreamNotifications\x12\x33.hallway.notification.v1.StreamNotificationsRequest\x1a\x34.hallway.notification.v1.StreamNotificationsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hallway.notification.v1.notification_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTIFICATIONKIND']._serialized_start=868
-  _globals['_NOTIFICATIONKIND']._serialized_end=988
+  _globals['_NOTIFICATIONKIND']._serialized_start=862
+  _globals['_NOTIFICATIONKIND']._serialized_end=982
   _globals['_NOTIFICATION']._serialized_start=105
   _globals['_NOTIFICATION']._serialized_end=321
   _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=323
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=428
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=431
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=567
-  _globals['_MARKREADREQUEST']._serialized_start=569
-  _globals['_MARKREADREQUEST']._serialized_end=644
-  _globals['_MARKREADRESPONSE']._serialized_start=646
-  _globals['_MARKREADRESPONSE']._serialized_end=703
-  _globals['_STREAMNOTIFICATIONSREQUEST']._serialized_start=705
-  _globals['_STREAMNOTIFICATIONSREQUEST']._serialized_end=752
-  _globals['_STREAMNOTIFICATIONSRESPONSE']._serialized_start=754
-  _globals['_STREAMNOTIFICATIONSRESPONSE']._serialized_end=866
-  _globals['_NOTIFICATIONSERVICE']._serialized_start=991
-  _globals['_NOTIFICATIONSERVICE']._serialized_end=1366
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=426
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=429
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=565
+  _globals['_MARKREADREQUEST']._serialized_start=567
+  _globals['_MARKREADREQUEST']._serialized_end=640
+  _globals['_MARKREADRESPONSE']._serialized_start=642
+  _globals['_MARKREADRESPONSE']._serialized_end=699
+  _globals['_STREAMNOTIFICATIONSREQUEST']._serialized_start=701
+  _globals['_STREAMNOTIFICATIONSREQUEST']._serialized_end=746
+  _globals['_STREAMNOTIFICATIONSRESPONSE']._serialized_start=748
+  _globals['_STREAMNOTIFICATIONSRESPONSE']._serialized_end=860
+  _globals['_NOTIFICATIONSERVICE']._serialized_start=985
+  _globals['_NOTIFICATIONSERVICE']._serialized_end=1360
 # @@protoc_insertion_point(module_scope)

@@ -40,16 +40,14 @@ class Notification(_message.Message):
     def __init__(self, id: _Optional[str] = ..., person_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., actor_id: _Optional[str] = ..., post_id: _Optional[str] = ..., snippet: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., read: _Optional[bool] = ...) -> None: ...
 
 class ListNotificationsRequest(_message.Message):
-    __slots__ = ("person_id", "page_size", "page_token", "unread_only")
-    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("page_size", "page_token", "unread_only")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     UNREAD_ONLY_FIELD_NUMBER: _ClassVar[int]
-    person_id: str
     page_size: int
     page_token: str
     unread_only: bool
-    def __init__(self, person_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., unread_only: _Optional[bool] = ...) -> None: ...
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., unread_only: _Optional[bool] = ...) -> None: ...
 
 class ListNotificationsResponse(_message.Message):
     __slots__ = ("notifications", "next_page_token", "unread_count")
@@ -62,14 +60,12 @@ class ListNotificationsResponse(_message.Message):
     def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., unread_count: _Optional[int] = ...) -> None: ...
 
 class MarkReadRequest(_message.Message):
-    __slots__ = ("person_id", "notification_ids", "all")
-    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("notification_ids", "all")
     NOTIFICATION_IDS_FIELD_NUMBER: _ClassVar[int]
     ALL_FIELD_NUMBER: _ClassVar[int]
-    person_id: str
     notification_ids: _containers.RepeatedScalarFieldContainer[str]
     all: bool
-    def __init__(self, person_id: _Optional[str] = ..., notification_ids: _Optional[_Iterable[str]] = ..., all: _Optional[bool] = ...) -> None: ...
+    def __init__(self, notification_ids: _Optional[_Iterable[str]] = ..., all: _Optional[bool] = ...) -> None: ...
 
 class MarkReadResponse(_message.Message):
     __slots__ = ("updated", "unread_count")
@@ -80,10 +76,8 @@ class MarkReadResponse(_message.Message):
     def __init__(self, updated: _Optional[int] = ..., unread_count: _Optional[int] = ...) -> None: ...
 
 class StreamNotificationsRequest(_message.Message):
-    __slots__ = ("person_id",)
-    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
-    person_id: str
-    def __init__(self, person_id: _Optional[str] = ...) -> None: ...
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class StreamNotificationsResponse(_message.Message):
     __slots__ = ("unread_count", "notification")

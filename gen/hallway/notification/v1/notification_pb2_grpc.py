@@ -26,7 +26,12 @@ if _version_not_supported:
 
 
 class NotificationServiceStub:
-    """Notifications of a person. Owned by the notification service.
+    """Notifications of the acting person. Owned by the notification service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity); whose notifications are read comes from it, never from a
+    field. UNAUTHENTICATED without a valid token; PERMISSION_DENIED for a token that
+    names no person.
     """
 
     def __init__(self, channel):
@@ -53,7 +58,12 @@ class NotificationServiceStub:
 
 
 class NotificationServiceServicer:
-    """Notifications of a person. Owned by the notification service.
+    """Notifications of the acting person. Owned by the notification service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity); whose notifications are read comes from it, never from a
+    field. UNAUTHENTICATED without a valid token; PERMISSION_DENIED for a token that
+    names no person.
     """
 
     def ListNotifications(self, request, context):
@@ -104,7 +114,12 @@ def add_NotificationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class NotificationService:
-    """Notifications of a person. Owned by the notification service.
+    """Notifications of the acting person. Owned by the notification service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity); whose notifications are read comes from it, never from a
+    field. UNAUTHENTICATED without a valid token; PERMISSION_DENIED for a token that
+    names no person.
     """
 
     @staticmethod

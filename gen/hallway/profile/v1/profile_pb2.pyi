@@ -106,12 +106,10 @@ class ListPeopleResponse(_message.Message):
     def __init__(self, people: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class FollowRequest(_message.Message):
-    __slots__ = ("follower_id", "followee_id")
-    FOLLOWER_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("followee_id",)
     FOLLOWEE_ID_FIELD_NUMBER: _ClassVar[int]
-    follower_id: str
     followee_id: str
-    def __init__(self, follower_id: _Optional[str] = ..., followee_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, followee_id: _Optional[str] = ...) -> None: ...
 
 class FollowResponse(_message.Message):
     __slots__ = ("changed",)

@@ -27,6 +27,11 @@ if _version_not_supported:
 
 class ProfileServiceStub:
     """The people directory and the follow graph. Owned by the profile service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity). Reads need any valid token (a person, or the gateway acting
+    as itself); writes are made by the person it names. UNAUTHENTICATED without a
+    valid token.
     """
 
     def __init__(self, channel):
@@ -84,11 +89,17 @@ class ProfileServiceStub:
 
 class ProfileServiceServicer:
     """The people directory and the follow graph. Owned by the profile service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity). Reads need any valid token (a person, or the gateway acting
+    as itself); writes are made by the person it names. UNAUTHENTICATED without a
+    valid token.
     """
 
     def CreatePerson(self, request, context):
-        """Creates a person. ALREADY_EXISTS when the handle is taken; INVALID_ARGUMENT
-        for a malformed handle or an unknown manager.
+        """Creates a person (administrators only: PERMISSION_DENIED otherwise).
+        ALREADY_EXISTS when the handle is taken; INVALID_ARGUMENT for a malformed
+        handle or an unknown manager.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -110,6 +121,8 @@ class ProfileServiceServicer:
 
     def UpdatePerson(self, request, context):
         """Changes the fields that are set; an empty string clears title or department.
+        A person may change their own profile; an administrator anyone's.
+        PERMISSION_DENIED otherwise.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -123,7 +136,8 @@ class ProfileServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Follow(self, request, context):
-        """Idempotent: following twice is not an error (created=false the second time).
+        """The acting person follows followee_id. Idempotent: following twice is not an
+        error (changed=false the second time).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -206,6 +220,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class ProfileService:
     """The people directory and the follow graph. Owned by the profile service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity). Reads need any valid token (a person, or the gateway acting
+    as itself); writes are made by the person it names. UNAUTHENTICATED without a
+    valid token.
     """
 
     @staticmethod

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehallway/search/v1/search.proto\x12\x11hallway.search.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tviewer_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"\xa0\x01\n\x07PostHit\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x12\n\nhighlights\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05score\x18\x06 \x01(\x02\x12\x10\n\x08hashtags\x18\x07 \x03(\t\"g\n\x13SearchPostsResponse\x12(\n\x04hits\x18\x01 \x03(\x0b\x32\x1a.hallway.search.v1.PostHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\"v\n\tPersonHit\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x02\"j\n\x14SearchPeopleResponse\x12*\n\x04hits\x18\x01 \x03(\x0b\x32\x1c.hallway.search.v1.PersonHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\x32\xc3\x01\n\rSearchService\x12W\n\x0bSearchPosts\x12 .hallway.search.v1.SearchRequest\x1a&.hallway.search.v1.SearchPostsResponse\x12Y\n\x0cSearchPeople\x12 .hallway.search.v1.SearchRequest\x1a\'.hallway.search.v1.SearchPeopleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehallway/search/v1/search.proto\x12\x11hallway.search.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"V\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\tJ\x04\x08\x02\x10\x03R\tviewer_id\"\xa0\x01\n\x07PostHit\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x12\n\nhighlights\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05score\x18\x06 \x01(\x02\x12\x10\n\x08hashtags\x18\x07 \x03(\t\"g\n\x13SearchPostsResponse\x12(\n\x04hits\x18\x01 \x03(\x0b\x32\x1a.hallway.search.v1.PostHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\"v\n\tPersonHit\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x02\"j\n\x14SearchPeopleResponse\x12*\n\x04hits\x18\x01 \x03(\x0b\x32\x1c.hallway.search.v1.PersonHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\x32\xc3\x01\n\rSearchService\x12W\n\x0bSearchPosts\x12 .hallway.search.v1.SearchRequest\x1a&.hallway.search.v1.SearchPostsResponse\x12Y\n\x0cSearchPeople\x12 .hallway.search.v1.SearchRequest\x1a\'.hallway.search.v1.SearchPeopleResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,15 +33,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hallway.search.v1.search_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SEARCHREQUEST']._serialized_start=86
-  _globals['_SEARCHREQUEST']._serialized_end=174
-  _globals['_POSTHIT']._serialized_start=177
-  _globals['_POSTHIT']._serialized_end=337
-  _globals['_SEARCHPOSTSRESPONSE']._serialized_start=339
-  _globals['_SEARCHPOSTSRESPONSE']._serialized_end=442
-  _globals['_PERSONHIT']._serialized_start=444
-  _globals['_PERSONHIT']._serialized_end=562
-  _globals['_SEARCHPEOPLERESPONSE']._serialized_start=564
-  _globals['_SEARCHPEOPLERESPONSE']._serialized_end=670
-  _globals['_SEARCHSERVICE']._serialized_start=673
-  _globals['_SEARCHSERVICE']._serialized_end=868
+  _globals['_SEARCHREQUEST']._serialized_end=172
+  _globals['_POSTHIT']._serialized_start=175
+  _globals['_POSTHIT']._serialized_end=335
+  _globals['_SEARCHPOSTSRESPONSE']._serialized_start=337
+  _globals['_SEARCHPOSTSRESPONSE']._serialized_end=440
+  _globals['_PERSONHIT']._serialized_start=442
+  _globals['_PERSONHIT']._serialized_end=560
+  _globals['_SEARCHPEOPLERESPONSE']._serialized_start=562
+  _globals['_SEARCHPEOPLERESPONSE']._serialized_end=668
+  _globals['_SEARCHSERVICE']._serialized_start=671
+  _globals['_SEARCHSERVICE']._serialized_end=866
 # @@protoc_insertion_point(module_scope)

@@ -10,16 +10,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SearchRequest(_message.Message):
-    __slots__ = ("query", "viewer_id", "page_size", "page_token")
+    __slots__ = ("query", "page_size", "page_token")
     QUERY_FIELD_NUMBER: _ClassVar[int]
-    VIEWER_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     query: str
-    viewer_id: str
     page_size: int
     page_token: str
-    def __init__(self, query: _Optional[str] = ..., viewer_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    def __init__(self, query: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class PostHit(_message.Message):
     __slots__ = ("post_id", "author_id", "text", "highlights", "created_at", "score", "hashtags")

@@ -26,7 +26,11 @@ if _version_not_supported:
 
 
 class SearchServiceStub:
-    """Full-text search over what a viewer may see. Owned by the search service.
+    """Full-text search over what the acting person may see. Owned by the search service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity); results are trimmed for the person it names.
+    UNAUTHENTICATED without a valid token.
     """
 
     def __init__(self, channel):
@@ -48,7 +52,11 @@ class SearchServiceStub:
 
 
 class SearchServiceServicer:
-    """Full-text search over what a viewer may see. Owned by the search service.
+    """Full-text search over what the acting person may see. Owned by the search service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity); results are trimmed for the person it names.
+    UNAUTHENTICATED without a valid token.
     """
 
     def SearchPosts(self, request, context):
@@ -85,7 +93,11 @@ def add_SearchServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SearchService:
-    """Full-text search over what a viewer may see. Owned by the search service.
+    """Full-text search over what the acting person may see. Owned by the search service.
+
+    Every call carries the gateway-signed identity token (metadata
+    x-hallway-identity); results are trimmed for the person it names.
+    UNAUTHENTICATED without a valid token.
     """
 
     @staticmethod
