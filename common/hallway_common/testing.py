@@ -33,6 +33,52 @@ SMTP_PORT = int(os.environ.get("HALLWAY_TEST_SMTP_PORT", "1025"))
 SMTP_MAILDIR = ROOT / ".local" / "data" / "smtp"
 
 RUN_ID = secrets.token_hex(3)
+# The development PKI (CA, a certificate per process, identity keys), shared with the
+# local stack; created on first use.
+PKI = ROOT / ".local" / "pki"
+# An administrator who is nobody in the directory: tests provision people as it.
+BOOTSTRAP_ADMIN = "00000000-0000-0000-0000-000000000001"
+
+
+def pki() -> Path:
+    from hallway_common import devpki
+
+    return devpki.ensure(PKI)
+
+
+def signer() -> Any:
+    """Signs identity tokens as the gateway does (the dev PKI's identity key)."""
+    from hallway_common.identity import IdentitySigner
+
+    return IdentitySigner.from_file(str(pki() / "identity.key"))
+
+
+def as_person(person_id: str, roles: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+    """gRPC metadata that makes a call on behalf of ``person_id``."""
+    return signer().metadata(person_id, list(roles))
+
+
+def as_admin() -> tuple[tuple[str, str], ...]:
+    return as_person(BOOTSTRAP_ADMIN, ("admin",))
+
+
+def client_credentials() -> Any:
+    """mTLS client credentials signed by the dev CA (what the gateway presents)."""
+    from hallway_common.grpc_client import client_credentials as creds
+
+    folder = pki()
+    return creds(str(folder / "client.crt"), str(folder / "client.key"), str(folder / "ca.crt"))
+
+
+def service_channel(
+    address: str, deadline: float = 10.0, identity: Callable[[], Any] | None = as_admin
+) -> Any:
+    """A mutual-TLS channel to a service started by these tests. Calls act as
+    ``identity()`` (the bootstrap administrator by default) unless they pass their own
+    ``metadata=as_person(...)``."""
+    from hallway_common.grpc_client import channel
+
+    return channel(address, deadline, credentials=client_credentials(), identity=identity)
 
 
 def ensure_stack() -> None:
@@ -201,7 +247,7 @@ class ServiceProcess:
             ok = (
                 check_http(f"http://127.0.0.1:{self.http_port}/readyz")
                 if self.http_port
-                else check_grpc(self.grpc_address)
+                else check_grpc(self.grpc_address, credentials=_sync_client_credentials())
             )
             if ok:
                 return
@@ -229,12 +275,25 @@ class ServiceProcess:
             return "(no log)"
 
 
+def _sync_client_credentials() -> Any:
+    from hallway_common.devpki import env
+    from hallway_common.healthcheck import tls_from_env
+
+    return tls_from_env(env(pki(), "client"))
+
+
 def base_env(topic_prefix: str) -> dict[str, str]:
     return {
         "HALLWAY_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
         "HALLWAY_KAFKA_TOPIC_PREFIX": topic_prefix,
         "HALLWAY_LOG_LEVEL": "INFO",
     }
+
+
+def devpki_env(name: str) -> dict[str, str]:
+    from hallway_common import devpki
+
+    return devpki.env(pki(), name)
 
 
 def service_process(name: str, topic_prefix: str, **env: str) -> ServiceProcess:
@@ -244,6 +303,7 @@ def service_process(name: str, topic_prefix: str, **env: str) -> ServiceProcess:
         **base_env(topic_prefix),
         "HALLWAY_GRPC_PORT": str(grpc_port),
         "HALLWAY_METRICS_PORT": str(metrics_port),
+        **devpki_env(name),
         **{k if k.startswith("HALLWAY_") else f"HALLWAY_{k.upper()}": v for k, v in env.items()},
     }
     return ServiceProcess(name, all_env, grpc_port=grpc_port, metrics_port=metrics_port)
@@ -307,6 +367,10 @@ class System:
         port = free_port()
         env = {
             **base_env(self.topic_prefix),
+            **devpki_env("gateway"),
+            # The e2e gateway uses the development sign-in (the browser test signs in).
+            "HALLWAY_DEV_MODE": "true",
+            "HALLWAY_DEV_LOGIN": "true",
             "HALLWAY_HTTP_PORT": str(port),
             "HALLWAY_JWT_SECRET": jwt_secret,
             **{

@@ -36,7 +36,8 @@ class RecordingBroker:
     async def publish(self, value: bytes, topic: str, *, key: bytes, headers: Any, **_: Any) -> Any:
         holder = await self.admin.fetchval(
             """SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-               WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted""",
+               WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted
+                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())""",
             outbox._RELAY_LOCK,
         )
         self.log.append((self.name, headers["ce_id"], holder or ""))
@@ -80,7 +81,8 @@ async def _named_pool(dsn: str, name: str) -> asyncpg.Pool:
 
 async def _leader_pid(pool: asyncpg.Pool) -> int | None:
     return await pool.fetchval(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted",
+        """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""",
         outbox._RELAY_LOCK,
     )
 
@@ -122,7 +124,7 @@ async def test_a_leader_whose_session_dies_stops_and_another_takes_over(stack: N
             what="all published",
         )
         # Whoever published held the lock at that moment: never two publishers at once.
-        assert [(who, i) for who, i, holder in published if holder != who] == []
+        assert [(who, i, holder) for who, i, holder in published if holder != who] == []
 
         async def drained() -> bool:
             return await admin.fetchval("SELECT count(*) FROM outbox") == 0

@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
-from hallway_common.grpc_client import channel
+from hallway_common import testing
 from hallway_common.testing import LOGS, ROOT, System, eventually
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ async def _sign_in(browser: Browser, base: str, handle: str) -> Page:
 
 
 async def test_post_and_live_badge_in_a_real_browser(system: System, unique: str) -> None:
-    async with channel(system.processes["profile"].grpc_address) as ch:
+    async with testing.service_channel(system.processes["profile"].grpc_address) as ch:
         stub = pb_grpc.ProfileServiceStub(ch)
         bob = await stub.CreatePerson(
             pb.CreatePersonRequest(handle=f"wb{unique}", display_name="Web Bob")

@@ -13,7 +13,6 @@ import pytest
 from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
 from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
 from hallway_common import testing
-from hallway_common.grpc_client import channel
 from hallway_common.testing import System, eventually
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +28,7 @@ async def crash_system(topic_prefix: str, index_prefix: str, unique: str):
 
 
 async def _people(sys: System, unique: str) -> tuple[profile_pb2.Person, profile_pb2.Person]:
-    async with channel(sys.processes["profile"].grpc_address) as ch:
+    async with testing.service_channel(sys.processes["profile"].grpc_address) as ch:
         stub = profile_pb2_grpc.ProfileServiceStub(ch)
         author = await stub.CreatePerson(
             profile_pb2.CreatePersonRequest(handle=f"w{unique}", display_name="Writer")
@@ -75,9 +74,10 @@ async def _post_after_crash(sys: System, unique: str, fault_env: dict[str, str])
         within=60,
         what="feed replicated the people",
     )
-    async with channel(feed.grpc_address) as ch:
+    async with testing.service_channel(feed.grpc_address) as ch:
         post = await feed_pb2_grpc.FeedServiceStub(ch).CreatePost(
-            feed_pb2.CreatePostRequest(author_id=author.id, text=f"hi @{reader.handle}")
+            feed_pb2.CreatePostRequest(text=f"hi @{reader.handle}"),
+            metadata=testing.as_person(author.id),
         )
     assert await _count(sys.dsns["feed"], "SELECT count(*) FROM outbox") >= 1
     feed.kill()  # the write is committed; its event has not left the building

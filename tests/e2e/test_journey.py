@@ -15,7 +15,7 @@ import pytest
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
-from hallway_common.grpc_client import channel
+from hallway_common import testing
 from hallway_common.testing import System, eventually, metric
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 
 async def _provision(system: System, handle: str) -> pb.Person:
     """People come from HR provisioning (profile's API), not self sign-up."""
-    async with channel(system.processes["profile"].grpc_address) as ch:
+    async with testing.service_channel(system.processes["profile"].grpc_address) as ch:
         return await pb_grpc.ProfileServiceStub(ch).CreatePerson(
             pb.CreatePersonRequest(handle=handle, display_name=handle.title())
         )

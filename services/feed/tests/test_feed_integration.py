@@ -20,7 +20,6 @@ from hallway.feed.v1 import feed_pb2_grpc as fpb_grpc
 from hallway.profile.v1 import profile_pb2 as ppb
 from hallway.profile.v1 import profile_pb2_grpc as ppb_grpc
 from hallway_common import testing
-from hallway_common.grpc_client import channel
 from hallway_common.testing import eventually
 
 pytestmark = pytest.mark.integration
@@ -49,8 +48,9 @@ class Stack:
         return p
 
     async def follow(self, follower: ppb.Person, followee: ppb.Person, follow: bool = True) -> None:
-        req = ppb.FollowRequest(follower_id=follower.id, followee_id=followee.id)
-        await (self.profile.Follow if follow else self.profile.Unfollow)(req)
+        req = ppb.FollowRequest(followee_id=followee.id)
+        call = self.profile.Follow if follow else self.profile.Unfollow
+        await call(req, metadata=testing.as_person(follower.id))
 
         async def applied() -> bool:
             found = await self.db.fetchval(
@@ -64,12 +64,14 @@ class Stack:
 
     async def post(self, author: ppb.Person, text: str, key: str = "") -> fpb.Post:
         return await self.feed.CreatePost(
-            fpb.CreatePostRequest(author_id=author.id, text=text, idempotency_key=key)
+            fpb.CreatePostRequest(text=text, idempotency_key=key),
+            metadata=testing.as_person(author.id),
         )
 
     async def home(self, person: ppb.Person, size: int = 0, token: str = ""):
         return await self.feed.ListHomeTimeline(
-            fpb.ListTimelineRequest(person_id=person.id, page_size=size, page_token=token)
+            fpb.ListHomeTimelineRequest(page_size=size, page_token=token),
+            metadata=testing.as_person(person.id),
         )
 
     async def home_ids(self, person: ppb.Person) -> list[str]:
@@ -97,7 +99,10 @@ async def system(topic_prefix: str):
     except Exception:
         profile.stop()
         raise
-    pch, fch = channel(profile.grpc_address), channel(feed.grpc_address)
+    pch, fch = (
+        testing.service_channel(profile.grpc_address),
+        testing.service_channel(feed.grpc_address),
+    )
     db = await asyncpg.create_pool(feed_dsn, min_size=1, max_size=2)
     yield Stack(
         ppb_grpc.ProfileServiceStub(pch), fpb_grpc.FeedServiceStub(fch), db, feed, topic_prefix
@@ -135,11 +140,15 @@ async def test_post_reaches_followers_and_leaves_on_delete(system: Stack, unique
     assert (await system.feed.GetPost(fpb.GetPostRequest(post_id=post.id))).text == post.text
 
     denied = await _error(
-        system.feed.DeletePost(fpb.DeletePostRequest(post_id=post.id, actor_id=cy.id))
+        system.feed.DeletePost(
+            fpb.DeletePostRequest(post_id=post.id), metadata=testing.as_person(cy.id)
+        )
     )
     assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
 
-    await system.feed.DeletePost(fpb.DeletePostRequest(post_id=post.id, actor_id=ada.id))
+    await system.feed.DeletePost(
+        fpb.DeletePostRequest(post_id=post.id), metadata=testing.as_person(ada.id)
+    )
     gone = await _error(system.feed.GetPost(fpb.GetPostRequest(post_id=post.id)))
     assert gone.code() == grpc.StatusCode.NOT_FOUND
     assert await system.home_ids(bob) == []  # never served, even before the rows are removed
@@ -156,7 +165,9 @@ async def test_post_reaches_followers_and_leaves_on_delete(system: Stack, unique
     )
     assert row["text"] == "" and row["hashtags"] == []
     again = await _error(
-        system.feed.DeletePost(fpb.DeletePostRequest(post_id=post.id, actor_id=ada.id))
+        system.feed.DeletePost(
+            fpb.DeletePostRequest(post_id=post.id), metadata=testing.as_person(ada.id)
+        )
     )
     assert again.code() == grpc.StatusCode.NOT_FOUND
 
@@ -198,7 +209,9 @@ async def test_idempotent_create_publishes_one_event(system: Stack, unique: str)
     assert body["visibility"] == "public" and body["version"] == 1
 
     # Deleting the post makes a retry of its create a precondition failure, not a copy.
-    await system.feed.DeletePost(fpb.DeletePostRequest(post_id=first.id, actor_id=ada.id))
+    await system.feed.DeletePost(
+        fpb.DeletePostRequest(post_id=first.id), metadata=testing.as_person(ada.id)
+    )
     deleted = await _error(system.post(ada, f"hello @{bob.handle} #once", key=key))
     assert deleted.code() == grpc.StatusCode.FAILED_PRECONDITION
 
@@ -215,36 +228,37 @@ async def test_idempotent_create_publishes_one_event(system: Stack, unique: str)
 async def test_invalid_input_is_rejected_and_writes_nothing(system: Stack, unique: str) -> None:
     ada = await system.person(f"inv{unique}")
     before = await system.db.fetchval("SELECT count(*) FROM posts")
+    as_ada = testing.as_person(ada.id)
     cases = [
-        (fpb.CreatePostRequest(author_id=ada.id, text="   "), "text must not be empty"),
-        (fpb.CreatePostRequest(author_id=ada.id, text="x" * 5001), "longer than 5000"),
-        (fpb.CreatePostRequest(author_id="ada", text="hi"), "author_id must be a UUID"),
-        (
-            fpb.CreatePostRequest(author_id=ada.id, text="hi", idempotency_key="k" * 201),
-            "idempotency_key",
-        ),
-        (
-            fpb.CreatePostRequest(author_id=ada.id, text=" ".join(f"#t{i}" for i in range(31))),
-            "hashtags",
-        ),
+        (fpb.CreatePostRequest(text="   "), "text must not be empty"),
+        (fpb.CreatePostRequest(text="x" * 5001), "longer than 5000"),
+        (fpb.CreatePostRequest(text="hi", idempotency_key="k" * 201), "idempotency_key"),
+        (fpb.CreatePostRequest(text=" ".join(f"#t{i}" for i in range(31))), "hashtags"),
     ]
     for request, reason in cases:
-        err = await _error(system.feed.CreatePost(request))
+        err = await _error(system.feed.CreatePost(request, metadata=as_ada))
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, reason
         assert reason in err.details()
 
     unknown = await _error(
-        system.feed.CreatePost(fpb.CreatePostRequest(author_id=str(uuid.uuid4()), text="hi"))
+        system.feed.CreatePost(
+            fpb.CreatePostRequest(text="hi"), metadata=testing.as_person(str(uuid.uuid4()))
+        )
     )
     assert unknown.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "not a known person" in unknown.details()
+    as_gateway = testing.signer().metadata("service:gateway")  # acting for nobody
+    denied = await _error(
+        system.feed.CreatePost(fpb.CreatePostRequest(text="hi"), metadata=as_gateway)
+    )
+    assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
     assert await system.db.fetchval("SELECT count(*) FROM posts") == before
 
     for bad in (
         system.feed.GetPost(fpb.GetPostRequest(post_id="x")),
-        system.feed.DeletePost(fpb.DeletePostRequest(post_id=str(uuid.uuid4()), actor_id="")),
-        system.feed.ListHomeTimeline(fpb.ListTimelineRequest(person_id=ada.id, page_token="!!")),
-        system.feed.ListHomeTimeline(fpb.ListTimelineRequest(person_id=ada.id, page_size=-1)),
+        system.feed.DeletePost(fpb.DeletePostRequest(post_id="x"), metadata=as_ada),
+        system.feed.ListHomeTimeline(fpb.ListHomeTimelineRequest(page_token="!!"), metadata=as_ada),
+        system.feed.ListHomeTimeline(fpb.ListHomeTimelineRequest(page_size=-1), metadata=as_ada),
         system.feed.ListPersonTimeline(fpb.ListTimelineRequest(person_id="")),
     ):
         assert (await _error(bad)).code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -307,7 +321,9 @@ async def test_home_timeline_pages_and_merges_large_authors(system: Stack, uniqu
     assert seen == newest_first
 
     # A deleted large-author post disappears from the merge too.
-    await system.feed.DeletePost(fpb.DeletePostRequest(post_id=star_posts[0], actor_id=star.id))
+    await system.feed.DeletePost(
+        fpb.DeletePostRequest(post_id=star_posts[0]), metadata=testing.as_person(star.id)
+    )
     assert star_posts[0] not in await system.home_ids(fans[0])
 
 

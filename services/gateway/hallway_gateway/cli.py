@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     settings = load_settings(GatewaySettings)
-    refuse(settings_problems(settings))
+    refuse(settings_problems(settings, serving=args.command == "serve"))
     if args.command == "serve":
         serve(settings)
         return

@@ -47,8 +47,9 @@ class GatewaySettings(TrustSettings):
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
 
 
-def settings_problems(settings: GatewaySettings) -> list[str]:
-    """Why these settings must not run (empty when they may).
+def settings_problems(settings: GatewaySettings, serving: bool = True) -> list[str]:
+    """Why these settings must not run (empty when they may); the token command
+    (``serving=False``) needs only the secret checks.
 
     The development secret and the development sign-in would let anyone become
     anyone; they run only in an explicit development mode, which the Helm chart
@@ -66,6 +67,8 @@ def settings_problems(settings: GatewaySettings) -> list[str]:
                 f"{ENV_PREFIX}DEV_LOGIN lets anyone sign in as anyone: it needs "
                 f"{ENV_PREFIX}DEV_MODE=true, which production never sets"
             )
+    if not serving:
+        return problems
     problems += tls_problems(settings)
     key = settings.identity_private_key_file
     if not key:

@@ -20,6 +20,7 @@ from hallway.feed.v1 import feed_pb2
 from hallway.notification.v1 import notification_pb2
 from hallway.profile.v1 import profile_pb2
 from hallway.search.v1 import search_pb2
+from hallway_common.identity import METADATA_KEY as IDENTITY_KEY
 from hallway_gateway.app import create_app
 from hallway_gateway.auth import mint_token
 from hallway_gateway.backends import Backends, Guarded
@@ -45,9 +46,14 @@ class Fake:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
+        self.actors: list[str] = []  # who each call acted for (the identity's subject)
+        self.actor = ""
         self.fail: dict[str, tuple[grpc.StatusCode, str]] = {}
 
-    def _enter(self, method: str, request: Any) -> None:
+    def _enter(self, method: str, request: Any, metadata: Any = None) -> None:
+        # Without a signer the gateway sends the bare subject (unit tests only).
+        self.actor = dict(metadata or ()).get(IDENTITY_KEY, "")
+        self.actors.append(self.actor)
         self.calls.append((method, request))
         if method in self.fail:
             code, details = self.fail[method]
@@ -75,27 +81,35 @@ class FakeProfile(Fake):
         self.people[p.id] = p
         return p
 
-    async def GetPerson(self, req: profile_pb2.GetPersonRequest) -> profile_pb2.Person:
-        self._enter("GetPerson", req)
+    async def GetPerson(
+        self, req: profile_pb2.GetPersonRequest, metadata: Any = None
+    ) -> profile_pb2.Person:
+        self._enter("GetPerson", req, metadata)
         for p in self.people.values():
             if (req.WhichOneof("key") == "handle" and p.handle == req.handle) or p.id == req.id:
                 return p
         raise rpc_error(grpc.StatusCode.NOT_FOUND, "person not found")
 
-    async def BatchGetPeople(self, req: Any) -> profile_pb2.BatchGetPeopleResponse:
-        self._enter("BatchGetPeople", req)
+    async def BatchGetPeople(
+        self, req: Any, metadata: Any = None
+    ) -> profile_pb2.BatchGetPeopleResponse:
+        self._enter("BatchGetPeople", req, metadata)
         return profile_pb2.BatchGetPeopleResponse(
             people=[self.people[i] for i in req.ids if i in self.people]
         )
 
-    async def CreatePerson(self, req: profile_pb2.CreatePersonRequest) -> profile_pb2.Person:
-        self._enter("CreatePerson", req)
+    async def CreatePerson(
+        self, req: profile_pb2.CreatePersonRequest, metadata: Any = None
+    ) -> profile_pb2.Person:
+        self._enter("CreatePerson", req, metadata)
         if any(p.handle == req.handle for p in self.people.values()):
             raise rpc_error(grpc.StatusCode.ALREADY_EXISTS, "handle taken")
         return self.add(req.handle, req.display_name)
 
-    async def UpdatePerson(self, req: profile_pb2.UpdatePersonRequest) -> profile_pb2.Person:
-        self._enter("UpdatePerson", req)
+    async def UpdatePerson(
+        self, req: profile_pb2.UpdatePersonRequest, metadata: Any = None
+    ) -> profile_pb2.Person:
+        self._enter("UpdatePerson", req, metadata)
         p = self.people[req.id]
         if req.HasField("display_name"):
             p.display_name = req.display_name
@@ -103,8 +117,8 @@ class FakeProfile(Fake):
             p.title = req.title
         return p
 
-    async def ListPeople(self, req: profile_pb2.ListPeopleRequest) -> Any:
-        self._enter("ListPeople", req)
+    async def ListPeople(self, req: profile_pb2.ListPeopleRequest, metadata: Any = None) -> Any:
+        self._enter("ListPeople", req, metadata)
         ordered = sorted(self.people.values(), key=lambda p: p.handle)
         start = int(req.page_token or 0)
         size = req.page_size or 50
@@ -114,27 +128,31 @@ class FakeProfile(Fake):
             people=page, next_page_token=str(start + size) if more else ""
         )
 
-    async def Follow(self, req: profile_pb2.FollowRequest) -> profile_pb2.FollowResponse:
-        self._enter("Follow", req)
-        key = (req.follower_id, req.followee_id)
+    async def Follow(
+        self, req: profile_pb2.FollowRequest, metadata: Any = None
+    ) -> profile_pb2.FollowResponse:
+        self._enter("Follow", req, metadata)
+        key = (self.actor, req.followee_id)
         changed = key not in self.follows
         self.follows.add(key)
         return profile_pb2.FollowResponse(changed=changed)
 
-    async def Unfollow(self, req: profile_pb2.FollowRequest) -> profile_pb2.FollowResponse:
-        self._enter("Unfollow", req)
-        key = (req.follower_id, req.followee_id)
+    async def Unfollow(
+        self, req: profile_pb2.FollowRequest, metadata: Any = None
+    ) -> profile_pb2.FollowResponse:
+        self._enter("Unfollow", req, metadata)
+        key = (self.actor, req.followee_id)
         changed = key in self.follows
         self.follows.discard(key)
         return profile_pb2.FollowResponse(changed=changed)
 
-    async def ListFollowing(self, req: profile_pb2.ListFollowsRequest) -> Any:
-        self._enter("ListFollowing", req)
+    async def ListFollowing(self, req: profile_pb2.ListFollowsRequest, metadata: Any = None) -> Any:
+        self._enter("ListFollowing", req, metadata)
         ids = [b for a, b in self.follows if a == req.person_id]
         return profile_pb2.ListPeopleResponse(people=[self.people[i] for i in ids])
 
-    async def ListFollowers(self, req: profile_pb2.ListFollowsRequest) -> Any:
-        self._enter("ListFollowers", req)
+    async def ListFollowers(self, req: profile_pb2.ListFollowsRequest, metadata: Any = None) -> Any:
+        self._enter("ListFollowers", req, metadata)
         ids = [a for a, b in self.follows if b == req.person_id]
         return profile_pb2.ListPeopleResponse(people=[self.people[i] for i in ids])
 
@@ -152,26 +170,31 @@ class FakeFeed(Fake):
         self.posts.insert(0, post)
         return post
 
-    async def CreatePost(self, req: feed_pb2.CreatePostRequest) -> feed_pb2.Post:
-        self._enter("CreatePost", req)
-        if req.idempotency_key and (req.author_id, req.idempotency_key) in self.by_key:
-            return self.by_key[(req.author_id, req.idempotency_key)]
-        post = self.add(req.author_id, req.text)
+    async def CreatePost(
+        self, req: feed_pb2.CreatePostRequest, metadata: Any = None
+    ) -> feed_pb2.Post:
+        self._enter("CreatePost", req, metadata)
+        if req.idempotency_key and (self.actor, req.idempotency_key) in self.by_key:
+            return self.by_key[(self.actor, req.idempotency_key)]
+        post = self.add(self.actor, req.text)
         if req.idempotency_key:
-            self.by_key[(req.author_id, req.idempotency_key)] = post
+            self.by_key[(self.actor, req.idempotency_key)] = post
         return post
 
-    async def GetPost(self, req: feed_pb2.GetPostRequest) -> feed_pb2.Post:
-        self._enter("GetPost", req)
+    async def GetPost(self, req: feed_pb2.GetPostRequest, metadata: Any = None) -> feed_pb2.Post:
+        self._enter("GetPost", req, metadata)
         for p in self.posts:
             if p.id == req.post_id:
                 return p
         raise rpc_error(grpc.StatusCode.NOT_FOUND, "post not found")
 
-    async def DeletePost(self, req: feed_pb2.DeletePostRequest) -> feed_pb2.DeletePostResponse:
-        self._enter("DeletePost", req)
-        post = await self.GetPost(feed_pb2.GetPostRequest(post_id=req.post_id))
-        if post.author_id != req.actor_id:
+    async def DeletePost(
+        self, req: feed_pb2.DeletePostRequest, metadata: Any = None
+    ) -> feed_pb2.DeletePostResponse:
+        self._enter("DeletePost", req, metadata)
+        actor = self.actor
+        post = await self.GetPost(feed_pb2.GetPostRequest(post_id=req.post_id), metadata)
+        if post.author_id != actor:
             raise rpc_error(grpc.StatusCode.PERMISSION_DENIED, "not your post")
         self.posts.remove(post)
         return feed_pb2.DeletePostResponse()
@@ -184,12 +207,16 @@ class FakeFeed(Fake):
             posts=posts[start : start + size], next_page_token=str(start + size) if more else ""
         )
 
-    async def ListHomeTimeline(self, req: feed_pb2.ListTimelineRequest) -> Any:
-        self._enter("ListHomeTimeline", req)
+    async def ListHomeTimeline(
+        self, req: feed_pb2.ListHomeTimelineRequest, metadata: Any = None
+    ) -> Any:
+        self._enter("ListHomeTimeline", req, metadata)
         return self._page(self.posts, req)
 
-    async def ListPersonTimeline(self, req: feed_pb2.ListTimelineRequest) -> Any:
-        self._enter("ListPersonTimeline", req)
+    async def ListPersonTimeline(
+        self, req: feed_pb2.ListTimelineRequest, metadata: Any = None
+    ) -> Any:
+        self._enter("ListPersonTimeline", req, metadata)
         return self._page([p for p in self.posts if p.author_id == req.person_id], req)
 
 
@@ -199,8 +226,8 @@ class FakeSearch(Fake):
         self.feed = feed
         self.profile = profile
 
-    async def SearchPosts(self, req: search_pb2.SearchRequest) -> Any:
-        self._enter("SearchPosts", req)
+    async def SearchPosts(self, req: search_pb2.SearchRequest, metadata: Any = None) -> Any:
+        self._enter("SearchPosts", req, metadata)
         hits = [
             search_pb2.PostHit(
                 post_id=p.id,
@@ -215,8 +242,8 @@ class FakeSearch(Fake):
         ]
         return search_pb2.SearchPostsResponse(hits=hits, total=len(hits))
 
-    async def SearchPeople(self, req: search_pb2.SearchRequest) -> Any:
-        self._enter("SearchPeople", req)
+    async def SearchPeople(self, req: search_pb2.SearchRequest, metadata: Any = None) -> Any:
+        self._enter("SearchPeople", req, metadata)
         hits = [
             search_pb2.PersonHit(person_id=p.id, handle=p.handle, display_name=p.display_name)
             for p in self.profile.people.values()
@@ -255,19 +282,19 @@ class FakeNotification(Fake):
         self.stream_delay = 0.0
         self.streams: list[FakeStream] = []
 
-    async def ListNotifications(self, req: Any) -> Any:
-        self._enter("ListNotifications", req)
-        items = [n for n in self.items if n.person_id == req.person_id]
+    async def ListNotifications(self, req: Any, metadata: Any = None) -> Any:
+        self._enter("ListNotifications", req, metadata)
+        items = [n for n in self.items if n.person_id == self.actor]
         return notification_pb2.ListNotificationsResponse(
             notifications=items, unread_count=sum(not n.read for n in items)
         )
 
-    async def MarkRead(self, req: notification_pb2.MarkReadRequest) -> Any:
-        self._enter("MarkRead", req)
+    async def MarkRead(self, req: notification_pb2.MarkReadRequest, metadata: Any = None) -> Any:
+        self._enter("MarkRead", req, metadata)
         updated = 0
         for n in self.items:
             if (
-                n.person_id == req.person_id
+                n.person_id == self.actor
                 and not n.read
                 and (req.all or n.id in req.notification_ids)
             ):
@@ -275,7 +302,9 @@ class FakeNotification(Fake):
                 updated += 1
         return notification_pb2.MarkReadResponse(updated=updated, unread_count=0)
 
-    def StreamNotifications(self, req: Any) -> FakeStream:
+    def StreamNotifications(self, req: Any, metadata: Any = None) -> FakeStream:
+        self.actor = dict(metadata or ()).get(IDENTITY_KEY, "")
+        self.actors.append(self.actor)
         self.calls.append(("StreamNotifications", req))
         stream = FakeStream(self.stream_messages, self.stream_delay)
         self.streams.append(stream)
@@ -302,6 +331,7 @@ class Harness:
 
 
 def harness(per_minute: int = 1000, **overrides: Any) -> Harness:
+    overrides = {"dev_mode": True, "dev_login": True, **overrides}
     settings = GatewaySettings(
         jwt_secret=SECRET,
         jwt_issuer=ISSUER,

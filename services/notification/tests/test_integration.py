@@ -22,9 +22,9 @@ from aiokafka import AIOKafkaProducer
 
 from hallway.notification.v1 import notification_pb2 as pb
 from hallway.notification.v1 import notification_pb2_grpc as pb_grpc
+from hallway_common import testing
 from hallway_common.contracts import FollowChanged, PostCreated, PostDeleted, dlq_topic
 from hallway_common.events import Event, new_event
-from hallway_common.grpc_client import channel
 from hallway_common.testing import (
     KAFKA,
     SMTP_MAILDIR,
@@ -49,12 +49,12 @@ class Service:
     def __init__(self, proc: ServiceProcess, dsn: str) -> None:
         self.proc = proc
         self.dsn = dsn
-        self.channel = channel(proc.grpc_address, deadline=10)
+        self.channel = testing.service_channel(proc.grpc_address, deadline=10)
         self.stub = pb_grpc.NotificationServiceStub(self.channel)
 
     async def list(self, person: uuid.UUID, **kw: Any) -> pb.ListNotificationsResponse:
         return await self.stub.ListNotifications(
-            pb.ListNotificationsRequest(person_id=str(person), **kw)
+            pb.ListNotificationsRequest(**kw), metadata=testing.as_person(str(person))
         )
 
     async def metric(self, name: str, **labels: str) -> float:
@@ -167,16 +167,18 @@ async def test_mentions_are_listed_and_marked_read(
     # Ana marks Bo's notification with hers: Bo's is never touched.
     marked = await service.stub.MarkRead(
         pb.MarkReadRequest(
-            person_id=str(ana),
             notification_ids=[note.id, bo_inbox.notifications[0].id, str(uuid.uuid4())],
-        )
+        ),
+        metadata=testing.as_person(str(ana)),
     )
     assert (marked.updated, marked.unread_count) == (1, 0)
     assert (await service.list(bo)).unread_count == 1
     assert (await service.list(ana)).notifications[0].read
     assert len((await service.list(ana, unread_only=True)).notifications) == 0
 
-    marked = await service.stub.MarkRead(pb.MarkReadRequest(person_id=str(bo), all=True))
+    marked = await service.stub.MarkRead(
+        pb.MarkReadRequest(all=True), metadata=testing.as_person(str(bo))
+    )
     assert (marked.updated, marked.unread_count) == (1, 0)
     assert await service.metric("hallway_notifications_created_total", kind="mention") >= 2
 
@@ -206,7 +208,7 @@ async def test_new_follower_and_pagination(
     assert pages == 3 and seen == [n.id for n in everything.notifications]
 
     await service.stub.MarkRead(
-        pb.MarkReadRequest(person_id=str(person), notification_ids=seen[:2])
+        pb.MarkReadRequest(notification_ids=seen[:2]), metadata=testing.as_person(str(person))
     )
     unread = await service.list(person, unread_only=True, page_size=2)
     assert [n.id for n in unread.notifications] == seen[2:4] and unread.unread_count == 3
@@ -251,7 +253,9 @@ async def test_live_stream_gets_new_notifications(
 ) -> None:
     person = uuid.uuid4()
     streams_before = await service.metric("hallway_notification_streams_active")
-    call = service.stub.StreamNotifications(pb.StreamNotificationsRequest(person_id=str(person)))
+    call = service.stub.StreamNotifications(
+        pb.StreamNotificationsRequest(), metadata=testing.as_person(str(person))
+    )
     first = await asyncio.wait_for(call.read(), 10)
     assert first.unread_count == 0 and not first.HasField("notification")
     assert await service.metric("hallway_notification_streams_active") == streams_before + 1
@@ -287,11 +291,13 @@ async def test_stream_across_replicas(
     other = service_process("notification", topic_prefix + "idle.", database_url=service.dsn)
     processes.append(other)
     await asyncio.to_thread(other.start)
-    async with channel(other.grpc_address) as ch:
+    async with testing.service_channel(other.grpc_address) as ch:
         stub = pb_grpc.NotificationServiceStub(ch)
         people = [uuid.uuid4() for _ in range(6)]
         calls = [
-            stub.StreamNotifications(pb.StreamNotificationsRequest(person_id=str(p)))
+            stub.StreamNotifications(
+                pb.StreamNotificationsRequest(), metadata=testing.as_person(str(p))
+            )
             for p in people
         ]
         for call in calls:
@@ -310,7 +316,9 @@ async def test_stream_ends_when_the_live_feed_is_lost_and_recovers(
     """Losing the LISTEN session ends open streams (they may have missed something);
     the replica reconnects and new streams work again."""
     person = uuid.uuid4()
-    call = service.stub.StreamNotifications(pb.StreamNotificationsRequest(person_id=str(person)))
+    call = service.stub.StreamNotifications(
+        pb.StreamNotificationsRequest(), metadata=testing.as_person(str(person))
+    )
     assert (await asyncio.wait_for(call.read(), 10)).unread_count == 0
     conn = await asyncpg.connect(service.dsn)
     try:
@@ -328,7 +336,7 @@ async def test_stream_ends_when_the_live_feed_is_lost_and_recovers(
 
     async def fresh_stream_works() -> bool:
         again = service.stub.StreamNotifications(
-            pb.StreamNotificationsRequest(person_id=str(person))
+            pb.StreamNotificationsRequest(), metadata=testing.as_person(str(person))
         )
         try:
             await asyncio.wait_for(again.read(), 10)
@@ -386,23 +394,32 @@ async def test_deleted_post_leaves_no_trace(
 
 
 async def test_bad_requests_are_invalid_argument(service: Service) -> None:
+    someone = testing.as_person(str(uuid.uuid4()))
     cases = [
-        service.stub.ListNotifications(pb.ListNotificationsRequest(person_id="nope")),
         service.list(uuid.uuid4(), page_token="forged"),
         service.list(uuid.uuid4(), page_size=-1),
-        service.stub.MarkRead(pb.MarkReadRequest(person_id=str(uuid.uuid4()))),
-        service.stub.MarkRead(
-            pb.MarkReadRequest(person_id=str(uuid.uuid4()), notification_ids=["x"])
-        ),
+        service.stub.MarkRead(pb.MarkReadRequest(), metadata=someone),
+        service.stub.MarkRead(pb.MarkReadRequest(notification_ids=["x"]), metadata=someone),
     ]
     for call in cases:
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await call
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
-    stream = service.stub.StreamNotifications(pb.StreamNotificationsRequest(person_id="x"))
+
+
+async def test_an_inbox_is_read_only_by_its_person(service: Service) -> None:
+    """Whose inbox is read comes from the verified identity; there is no field to forge."""
+    as_gateway = testing.signer().metadata("service:gateway")
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stream.read()
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        await service.stub.ListNotifications(pb.ListNotificationsRequest(), metadata=as_gateway)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    async with testing.service_channel(service.proc.grpc_address, identity=None) as bare:
+        stream = pb_grpc.NotificationServiceStub(bare).StreamNotifications(
+            pb.StreamNotificationsRequest()
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stream.read()
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 def _mail_containing(marker: str) -> str | None:

@@ -11,7 +11,6 @@ import pytest
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
 from hallway_common import testing
-from hallway_common.grpc_client import channel
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.integration
 async def profile(topic_prefix: str):
     dsn = await testing.migrated_database("profile", ["hallway_profile"])
     proc = testing.service_process("profile", topic_prefix, database_url=dsn).start()
-    ch = channel(proc.grpc_address)
+    ch = testing.service_channel(proc.grpc_address)
     yield pb_grpc.ProfileServiceStub(ch), proc, dsn
     await ch.close()
     proc.stop()
@@ -91,9 +90,13 @@ async def test_manager_cycle_is_rejected(profile, unique: str) -> None:
 async def test_follow_lists_and_events(profile, unique: str, topic_prefix: str) -> None:
     stub, _, _ = profile
     a, b, c = [await _person(stub, f"{n}{unique}") for n in "fgh"]
-    assert (await stub.Follow(pb.FollowRequest(follower_id=a.id, followee_id=b.id))).changed
-    assert not (await stub.Follow(pb.FollowRequest(follower_id=a.id, followee_id=b.id))).changed
-    await stub.Follow(pb.FollowRequest(follower_id=c.id, followee_id=b.id))
+    assert (
+        await stub.Follow(pb.FollowRequest(followee_id=b.id), metadata=testing.as_person(a.id))
+    ).changed
+    assert not (
+        await stub.Follow(pb.FollowRequest(followee_id=b.id), metadata=testing.as_person(a.id))
+    ).changed
+    await stub.Follow(pb.FollowRequest(followee_id=b.id), metadata=testing.as_person(c.id))
 
     followers = await stub.ListFollowers(pb.ListFollowsRequest(person_id=b.id, page_size=1))
     assert [p.id for p in followers.people] == [c.id] and followers.next_page_token
@@ -103,7 +106,9 @@ async def test_follow_lists_and_events(profile, unique: str, topic_prefix: str) 
     assert [p.id for p in rest.people] == [a.id] and not rest.next_page_token
     assert (await stub.GetPerson(pb.GetPersonRequest(id=b.id))).follower_count == 2
 
-    assert (await stub.Unfollow(pb.FollowRequest(follower_id=a.id, followee_id=b.id))).changed
+    assert (
+        await stub.Unfollow(pb.FollowRequest(followee_id=b.id), metadata=testing.as_person(a.id))
+    ).changed
     following = await stub.ListFollowing(pb.ListFollowsRequest(person_id=a.id))
     assert list(following.people) == []
 
