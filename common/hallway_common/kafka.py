@@ -174,11 +174,18 @@ class LagMonitor:
             if len(partitions) == 0 and topics:
                 raise KafkaError(f"no partition metadata for {topics}")
             ends = await offsets.end_offsets(partitions)
+            positions = {
+                tp: meta.offset
+                for tp, meta in committed.items()
+                if tp in ends and meta is not None and meta.offset >= 0
+            }
+            # No commit yet: the group starts at the log start (auto_offset_reset=earliest),
+            # which after retention is not 0; counting from 0 would overstate the lag.
+            if uncommitted := [tp for tp in partitions if tp not in positions]:
+                positions |= await offsets.beginning_offsets(uncommitted)
             for tp in partitions:
-                meta = committed.get(tp)
-                position = meta.offset if meta is not None and meta.offset >= 0 else 0
                 CONSUMER_LAG.labels(tp.topic, str(tp.partition), group).set(
-                    max(0, ends[tp] - position)
+                    max(0, ends[tp] - positions[tp])
                 )
             self._last_good[group] = time.monotonic()
 

@@ -36,6 +36,8 @@ class Admin:
             raise KafkaConnectionError("broker went away")
         if self.mode == "hang":
             await asyncio.Event().wait()
+        if self.mode == "never-committed":
+            return {}
         return {TP: OffsetAndMetadata(self.committed, "")}
 
     async def describe_topics(self, topics: list[str]) -> list[dict]:
@@ -51,6 +53,11 @@ class Offsets:
 
     async def end_offsets(self, partitions: list[TopicPartition]) -> dict:
         return {tp: self.end for tp in partitions}
+
+    async def beginning_offsets(self, partitions: list[TopicPartition]) -> dict:
+        return {tp: self.start for tp in partitions}
+
+    start = 0
 
     async def stop(self) -> None:
         pass
@@ -103,5 +110,15 @@ async def test_a_hung_sample_times_out_and_the_age_grows_meanwhile() -> None:
         hung.committed, handed[0][1].end = 10, 15
         await eventually(lambda: _lag() == 5, within=15, what="recovers after the timeout")
         assert _age() < 1
+    finally:
+        task.cancel()
+
+
+async def test_a_group_without_commits_lags_from_the_log_start_not_from_zero() -> None:
+    offsets = Offsets(end=5000)
+    offsets.start = 4000  # retention deleted everything before offset 4000
+    _, task, _ = await _run_with([(Admin(0, "never-committed"), offsets)])
+    try:
+        await eventually(lambda: _lag() == 1000, within=5, what="lag counted from the log start")
     finally:
         task.cancel()
