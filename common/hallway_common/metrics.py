@@ -85,3 +85,11 @@ SECURITY_EVENTS = Counter(
     "Security-relevant events (authentication, authorization, admin actions, rate limits).",
     ["event", "outcome"],
 )
+
+
+# Outbox relay freshness (hallway_common.outbox): computed at scrape time, so it grows
+# while the relay cannot read its outbox (PostgreSQL down) and the other gauges freeze.
+OUTBOX_SAMPLE_AGE = Gauge(
+    "hallway_outbox_sample_age_seconds",
+    "Seconds since the outbox gauges (backlog, oldest age) were last refreshed.",
+)

@@ -26,7 +26,12 @@ from faststream.kafka import KafkaBroker
 from hallway_common.events import Event
 from hallway_common.failures import is_transient
 from hallway_common.logs import get_logger
-from hallway_common.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+from hallway_common.metrics import (
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISHED,
+    OUTBOX_SAMPLE_AGE,
+)
 
 log = get_logger(__name__)
 
@@ -64,6 +69,14 @@ class OutboxRelay:
         self._idle_poll = idle_poll_seconds
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
+        # Ages are computed at scrape time: while Kafka or PostgreSQL is down the
+        # gauges cannot be refreshed, and a frozen "oldest age" would hide the outage.
+        self._oldest: float | None = None  # epoch seconds of the oldest unpublished row
+        self._refreshed = time.monotonic()
+        OUTBOX_OLDEST_AGE.set_function(
+            lambda: time.time() - self._oldest if self._oldest is not None else 0.0
+        )
+        OUTBOX_SAMPLE_AGE.set_function(lambda: time.monotonic() - self._refreshed)
 
     async def run(self) -> None:
         """Run until ``stop``; waits for leadership, then relays forever."""
@@ -85,6 +98,7 @@ class OutboxRelay:
         lock_conn = await self._pool.acquire()
         try:
             while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                await self._refresh_gauges(lock_conn)  # followers report the backlog too
                 if await self._sleep(2.0):
                     return
             await lock_conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
@@ -94,8 +108,9 @@ class OutboxRelay:
                 if not await _holds_lock(lock_conn):
                     log.warning("outbox relay lost its leader lock; electing again")
                     return
-                published = await self.relay_once(lock_conn)
+                # Before publishing, so the backlog still grows on the gauge while Kafka is down.
                 await self._refresh_gauges(lock_conn)
+                published = await self.relay_once(lock_conn)
                 if published < self._batch_size:
                     await self._sleep(self._idle_poll)
         finally:
@@ -134,8 +149,8 @@ class OutboxRelay:
     async def _refresh_gauges(self, conn: asyncpg.Connection) -> None:
         row = await conn.fetchrow("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox")
         OUTBOX_BACKLOG.set(row["n"])
-        oldest = row["oldest"]
-        OUTBOX_OLDEST_AGE.set(time.time() - oldest.timestamp() if oldest else 0)
+        self._oldest = row["oldest"].timestamp() if row["oldest"] else None
+        self._refreshed = time.monotonic()
 
     def _on_notify(self, *_args: object) -> None:
         self._wakeup.set()
