@@ -240,6 +240,7 @@ def workload(repository: str, *, consumer: bool, gateway: bool = False) -> dict:
             }
         )
         props["grpcDeadlineSeconds"] = {"type": "number", "exclusiveMinimum": 0}
+        props["cookieSecure"] = BOOL
         props["networkPolicy"] = obj({"from": OPEN_LIST})
     else:
         props["service"] = GRPC_SERVICE
@@ -437,6 +438,38 @@ SCHEMA = {
                     }
                 ),
             }
+        ),
+        "tls": obj(
+            {
+                "enabled": BOOL,
+                "source": {"enum": ["generate", "certManager", "existingSecrets"]},
+                "certManager": obj(
+                    {
+                        "issuerRef": obj(
+                            {
+                                "name": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "group": {"type": "string"},
+                            }
+                        ),
+                        "duration": {"type": "string"},
+                        "renewBefore": {"type": "string"},
+                    }
+                ),
+                "existingSecrets": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        n: {"type": "string"}
+                        for n in ("profile", "feed", "search", "notification", "gateway")
+                    },
+                },
+            },
+            desc="Mutual TLS between the components (docs/deploy.md#trust).",
+        ),
+        "identity": obj(
+            {"existingSecret": {"type": "string"}},
+            desc="Identity-token keys: private.pem (gateway) and public.pem (services).",
         ),
         "networkPolicy": obj(
             {

@@ -176,11 +176,16 @@ def test_pods_are_hardened(variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_probes_use_grpc_health_and_http_endpoints(variant):
+    """gRPC probes hit the plaintext health-only port (gRPC port + 1000): kubelet cannot
+    present a client certificate to the mTLS port."""
     deployments = by_kind(render(VARIANTS[variant]), "Deployment")
-    for svc, port in zip(GRPC_SERVICES, (50051, 50052, 50053, 50054), strict=True):
+    for svc, port in zip(GRPC_SERVICES, (51051, 51052, 51053, 51054), strict=True):
         c = containers(deployments[f"hallway-{svc}"])[0]
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert c[probe]["grpc"] == {"port": port}, (svc, probe)
+        env = {e["name"]: e.get("value") for e in c["env"]}
+        assert env["HALLWAY_GRPC_HEALTH_PORT"] == str(port)
+        assert {"name": "health", "containerPort": port, "protocol": "TCP"} in c["ports"]
     gw = containers(deployments["hallway-gateway"])[0]
     assert gw["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert gw["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -236,7 +241,7 @@ def test_inline_credentials_land_in_a_hook_secret():
             "gateway.jwt.secret=0123456789abcdef0123456789abcdef",
         )
     )
-    (secret,) = by_kind(docs, "Secret").values()
+    secret = by_kind(docs, "Secret")["hallway-credentials"]
     assert secret["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
     assert secret["stringData"] == {
         "feed-database-url": "postgresql://u:p@db:5432/feed",
@@ -277,6 +282,9 @@ def test_helm_test_pod_checks_every_service():
         assert checks[svc] == ["--grpc", f"hallway-{svc}:{port}"]
     for c in pod["spec"]["containers"]:
         assert c["command"] == ["python", "-m", "hallway_common.healthcheck"]
+        if c["name"] != "gateway":  # over mTLS, with the gateway's certificate
+            assert {e["name"] for e in c["env"]} >= {"HALLWAY_GRPC_TLS_CA_FILE"}
+    assert pod["spec"]["volumes"][0]["secret"]["secretName"] == "hallway-gateway-tls"
 
 
 def test_services_can_be_turned_off_one_by_one():
@@ -406,3 +414,74 @@ def test_notes_tell_how_to_reach_ui_and_metrics(tmp_path):
     assert "hallway-feed:9102/metrics" in notes
     assert "helm test hallway" in notes
     assert "gateway.jwt.existingSecret is not set" in notes
+
+
+def _env(container: dict) -> dict:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def test_trust_is_on_by_default_mtls_identity_networkpolicy_secure_cookie():
+    docs = render([])
+    deployments = by_kind(docs, "Deployment")
+    secrets = by_kind(docs, "Secret")
+    assert by_kind(docs, "NetworkPolicy"), "NetworkPolicies are on by default"
+    assert {"hallway-ca", "hallway-trust"} <= set(secrets)
+    for svc in (*GRPC_SERVICES, "gateway"):
+        c = containers(deployments[f"hallway-{svc}"])[0]
+        env = _env(c)
+        assert env["HALLWAY_GRPC_TLS_ENABLED"] == "true", svc
+        assert env["HALLWAY_GRPC_TLS_CA_FILE"] == "/etc/hallway/tls/ca.crt", svc
+        assert f"hallway-{svc}-tls" in secrets, svc
+        volumes = {
+            v["name"]: v
+            for v in deployments[f"hallway-{svc}"]["spec"]["template"]["spec"]["volumes"]
+        }
+        assert volumes["tls"]["secret"]["secretName"] == f"hallway-{svc}-tls"
+        # Each side gets only its half of the identity key pair.
+        [item] = volumes["identity"]["secret"]["items"]
+        if svc == "gateway":
+            assert item["key"] == "private.pem"
+            assert env["HALLWAY_IDENTITY_PRIVATE_KEY_FILE"] == "/etc/hallway/identity/private.pem"
+            assert env["HALLWAY_COOKIE_SECURE"] == "true"
+            assert env["HALLWAY_JWT_SECRET"]["secretKeyRef"] == {
+                "name": "hallway-trust",
+                "key": "jwt-secret",
+            }
+        else:
+            assert item["key"] == "public.pem"
+            assert env["HALLWAY_IDENTITY_PUBLIC_KEY_FILE"] == "/etc/hallway/identity/public.pem"
+            assert env["HALLWAY_GRPC_BIND"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_development_switches_never_render(variant):
+    """The chart never enables development mode or the development sign-in, and never
+    carries the committed development JWT secret."""
+    from hallway_gateway.settings import DEV_JWT_SECRET
+
+    text = yaml.safe_dump_all(render(VARIANTS[variant]))
+    assert "HALLWAY_DEV_MODE" not in text and "HALLWAY_DEV_LOGIN" not in text
+    assert DEV_JWT_SECRET not in text
+
+
+def test_mesh_mode_turns_builtin_tls_off_but_keeps_identity(tmp_path):
+    values = tmp_path / "mesh.yaml"
+    values.write_text("tls:\n  enabled: false\n")
+    docs = render([values])
+    assert not {n for n in by_kind(docs, "Secret") if n.endswith("-tls")}
+    for name, deployment in by_kind(docs, "Deployment").items():
+        env = _env(containers(deployment)[0])
+        assert env["HALLWAY_GRPC_TLS_ENABLED"] == "false", name
+        assert "HALLWAY_GRPC_TLS_CERT_FILE" not in env, name
+        assert any(k.startswith("HALLWAY_IDENTITY_") for k in env), name
+
+
+def test_cert_manager_issues_one_certificate_per_component(tmp_path):
+    values = tmp_path / "cm.yaml"
+    values.write_text("tls:\n  source: certManager\n")
+    certs = by_kind(render([values]), "Certificate")
+    assert set(certs) == {f"hallway-{s}" for s in (*GRPC_SERVICES, "gateway")}
+    spec = certs["hallway-feed"]["spec"]
+    assert spec["secretName"] == "hallway-feed-tls"
+    assert "client auth" in spec["usages"] and "server auth" in spec["usages"]
+    assert "hallway-feed.hallway.svc" in spec["dnsNames"]

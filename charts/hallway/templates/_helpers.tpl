@@ -212,9 +212,25 @@ variables of docs/conventions.md that this service reads. Args: dict root name s
 {{- $name := .name -}}
 - name: HALLWAY_LOG_LEVEL
   value: {{ default $v.global.logLevel .svc.logLevel | quote }}
+- name: HALLWAY_GRPC_TLS_ENABLED
+  value: {{ $v.tls.enabled | quote }}
+{{- if $v.tls.enabled }}
+- name: HALLWAY_GRPC_TLS_CERT_FILE
+  value: /etc/hallway/tls/tls.crt
+- name: HALLWAY_GRPC_TLS_KEY_FILE
+  value: /etc/hallway/tls/tls.key
+- name: HALLWAY_GRPC_TLS_CA_FILE
+  value: /etc/hallway/tls/ca.crt
+{{- end }}
 {{- if eq $cat.kind "grpc" }}
 - name: HALLWAY_GRPC_PORT
   value: {{ $cat.grpcPort | quote }}
+- name: HALLWAY_GRPC_BIND
+  value: "0.0.0.0"
+- name: HALLWAY_GRPC_HEALTH_PORT
+  value: {{ add $cat.grpcPort 1000 | quote }}
+- name: HALLWAY_IDENTITY_PUBLIC_KEY_FILE
+  value: /etc/hallway/identity/public.pem
 - name: HALLWAY_METRICS_PORT
   value: {{ $cat.metricsPort | quote }}
 - name: HALLWAY_KAFKA_BOOTSTRAP_SERVERS
@@ -265,7 +281,19 @@ variables of docs/conventions.md that this service reads. Args: dict root name s
 {{- if eq $cat.kind "http" }}
 - name: HALLWAY_HTTP_PORT
   value: {{ $cat.httpPort | quote }}
+- name: HALLWAY_IDENTITY_PRIVATE_KEY_FILE
+  value: /etc/hallway/identity/private.pem
+- name: HALLWAY_COOKIE_SECURE
+  value: {{ $v.gateway.cookieSecure | quote }}
+{{- if or $v.gateway.jwt.existingSecret $v.gateway.jwt.secret }}
 {{- include "hallway.secretEnv" (dict "root" $root "env" "HALLWAY_JWT_SECRET" "existingSecret" $v.gateway.jwt.existingSecret "existingKey" $v.gateway.jwt.existingSecretKey "inlineSet" $v.gateway.jwt.secret "inlineKey" "jwt-secret") }}
+{{- else }}
+- name: HALLWAY_JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "hallway.fullname" $root }}-trust
+      key: jwt-secret
+{{- end }}
 - name: HALLWAY_JWT_ISSUER
   value: {{ $v.gateway.jwt.issuer | quote }}
 {{- $catalog := include "hallway.catalog" $root | fromYaml }}
@@ -297,6 +325,14 @@ replaces the chart's entry of the same name (no duplicate names in the container
 {{- define "hallway.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if .root.Values.tls.enabled }}
+- name: tls
+  mountPath: /etc/hallway/tls
+  readOnly: true
+{{- end }}
+- name: identity
+  mountPath: /etc/hallway/identity
+  readOnly: true
 {{- if and (eq .cat.kind "grpc") .root.Values.kafka.tls.caSecret.name }}
 - name: kafka-ca
   mountPath: /etc/hallway/kafka-ca
@@ -311,6 +347,21 @@ replaces the chart's entry of the same name (no duplicate names in the container
 - name: tmp
   emptyDir:
     sizeLimit: {{ .root.Values.global.tmpSizeLimit }}
+{{- if .root.Values.tls.enabled }}
+- name: tls
+  secret:
+    secretName: {{ include "hallway.tlsSecret" (dict "root" .root "name" .name) }}
+    defaultMode: 0400
+{{- end }}
+{{- /* each side gets only its half of the identity key pair */}}
+{{- $key := ternary "private.pem" "public.pem" (eq .cat.kind "http") }}
+- name: identity
+  secret:
+    secretName: {{ .root.Values.identity.existingSecret | default (printf "%s-trust" (include "hallway.fullname" .root)) }}
+    defaultMode: 0400
+    items:
+      - key: {{ $key }}
+        path: {{ $key }}
 {{- if and (eq .cat.kind "grpc") .root.Values.kafka.tls.caSecret.name }}
 - name: kafka-ca
   secret:
@@ -326,9 +377,19 @@ replaces the chart's entry of the same name (no duplicate names in the container
 
 {{/*
 Probes: gRPC services are probed through the standard grpc.health.v1 service on their
-gRPC port (kubelet's native grpc probe); the gateway through /healthz (liveness,
+plaintext health-only port, gRPC port + 1000 (kubelet's native grpc probe cannot
+present a client certificate to the mTLS port); the gateway through /healthz (liveness,
 startup) and /readyz (readiness). Timing comes from values. Args: dict svc cat
 */}}
+{{/* The Secret with a component's mTLS certificate (tls.crt, tls.key, ca.crt). Args: dict root name */}}
+{{- define "hallway.tlsSecret" -}}
+{{- if eq .root.Values.tls.source "existingSecrets" -}}
+{{- required (printf "tls.existingSecrets.%s is required with tls.source=existingSecrets" .name) (index .root.Values.tls.existingSecrets .name) -}}
+{{- else -}}
+{{- include "hallway.componentName" . -}}-tls
+{{- end -}}
+{{- end }}
+
 {{- define "hallway.probes" -}}
 {{- range $probe := list "startup" "liveness" "readiness" }}
 {{- $p := index $.svc.probes $probe }}
@@ -336,7 +397,7 @@ startup) and /readyz (readiness). Timing comes from values. Args: dict svc cat
 {{ $probe }}Probe:
   {{- if eq $.cat.kind "grpc" }}
   grpc:
-    port: {{ $.cat.grpcPort }}
+    port: {{ add $.cat.grpcPort 1000 }}
   {{- else }}
   httpGet:
     path: {{ if eq $probe "readiness" }}/readyz{{ else }}/healthz{{ end }}
