@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import socket
+import ssl
 
 import asyncpg
 
@@ -45,10 +47,12 @@ _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
 _TRANSIENT_HTTP = {429, 502, 503, 504}
 
 _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
-    OSError,  # ConnectionResetError, ConnectionRefusedError, socket timeouts
+    ConnectionError,  # reset, refused, aborted, broken pipe
     TimeoutError,
     asyncio.TimeoutError,
-    asyncpg.InterfaceError,  # ConnectionDoesNotExistError, connection closed mid-query
+    socket.gaierror,  # DNS: the dependency's name does not resolve right now
+    ssl.SSLError,  # a handshake problem is the connection's, never the message's
+    asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.PostgresConnectionError,
     KafkaConnectionError,
     KafkaTimeoutError,
@@ -64,6 +68,14 @@ def _one_is_transient(exc: BaseException) -> bool:
         return False  # refused recipients or sender: the message's fault
     if isinstance(exc, _TRANSIENT_TYPES):
         return True
+    if type(exc) is OSError:
+        # Socket errors without a specific subclass, e.g. asyncio's "Multiple exceptions:
+        # Connect call failed" (errno None); file errors have subclasses and are bugs.
+        return True
+    if isinstance(exc, asyncpg.InterfaceError):
+        # "the underlying connection is closed" / "pool is closing"; other interface
+        # errors ("another operation is in progress") are our bugs.
+        return "closed" in str(exc) or "closing" in str(exc)
     if isinstance(exc, asyncpg.PostgresError):
         state = getattr(exc, "sqlstate", "") or ""
         return state in _TRANSIENT_SQLSTATES or state[:2] in _TRANSIENT_SQLSTATE_CLASSES

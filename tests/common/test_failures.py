@@ -7,6 +7,7 @@ PostgreSQL restart is covered in test_consumer_outage.py.
 from __future__ import annotations
 
 import smtplib
+import socket
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -42,7 +43,9 @@ def _pg(cls: type[asyncpg.PostgresError]) -> asyncpg.PostgresError:
         _pg(asyncpg.exceptions.SerializationError),
         _pg(asyncpg.exceptions.DeadlockDetectedError),
         asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
-        asyncpg.InterfaceError("connection is closed"),
+        asyncpg.InterfaceError("cannot call Transaction.__aexit__(): the connection is closed"),
+        OSError("Multiple exceptions: [Errno 111] Connect call failed ('10.0.0.1', 5432)"),
+        socket.gaierror(-2, "Name or service not known"),
         ConnectionResetError(104, "reset"),
         ConnectionRefusedError(111, "refused"),
         TimeoutError(),
@@ -67,6 +70,8 @@ def test_unavailable_dependencies_are_transient(exc: BaseException) -> None:
     [
         ValueError("bad value"),
         KeyError("x"),
+        FileNotFoundError(2, "no such file"),  # an OSError, but a bug, not an outage
+        asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
         _pg(asyncpg.exceptions.UniqueViolationError),
         _pg(asyncpg.exceptions.UndefinedColumnError),  # a bug: wrong SQL
         TransportError(400, "mapper_parsing_exception", {}),
