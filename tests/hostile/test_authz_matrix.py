@@ -14,11 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
+from hostile_support import Cast, Who
 
 from hallway_gateway.app import create_app
 from hallway_gateway.settings import GatewaySettings
-
-from .conftest import Cast, Who
 
 pytestmark = pytest.mark.e2e
 
@@ -79,18 +78,24 @@ def _app_routes() -> set[tuple[str, str]]:
     settings = GatewaySettings(identity_private_key_file="unused", dev_mode=True)
     app = create_app(settings, backends=object())  # type: ignore[arg-type]
     routes: set[tuple[str, str]] = set()
-    for route in app.routes:
-        for method in getattr(route, "methods", None) or {"GET"}:
-            if method != "HEAD":
-                routes.add((method, route.path))  # type: ignore[attr-defined]
+
+    def walk(items: list[Any]) -> None:
+        for route in items:
+            included = getattr(route, "original_router", None)
+            if included is not None:  # include_router(): its routes carry the prefix
+                walk(included.routes)
+                continue
+            for method in getattr(route, "methods", None) or {"GET"}:
+                if method != "HEAD":
+                    routes.add((method, route.path))
+
+    walk(list(app.routes))
     return routes
 
 
 def test_the_table_covers_every_openapi_operation(client: httpx.Client) -> None:
     spec = client.get("/api/v1/openapi.json").json()
-    documented = {
-        (method.upper(), path) for path, ops in spec["paths"].items() for method in ops
-    }
+    documented = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
     assert documented == API_ROWS, (
         f"missing rows: {sorted(documented - API_ROWS)}; stale rows: {sorted(API_ROWS - documented)}"
     )
@@ -146,9 +151,7 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
         with client.stream("GET", url, headers=who.headers) as resp:
             resp.close()  # the status is all we need; do not wait for events
     else:
-        resp = client.request(
-            method, url, headers=who.headers, json=body, params=params, data=data
-        )
+        resp = client.request(method, url, headers=who.headers, json=body, params=params, data=data)
     if resp.status_code in (401, 403, 400) and method != "GET":
         assert _state(client, cast, post_id) == before, f"refused {method} {url} changed state"
     return resp
@@ -172,7 +175,9 @@ def test_matrix_row(
         if want == LOGIN and who.name == A:
             assert resp.headers["location"] == "/ui/login"
     ok = {
-        name: (code in expected[name] if isinstance(expected[name], set) else code == expected[name])
+        name: (
+            code in expected[name] if isinstance(expected[name], set) else code == expected[name]
+        )
         for name, code in got.items()
     }
     assert all(ok.values()), f"{method} {path}: expected {expected}, got {got}"
