@@ -26,6 +26,8 @@ from hallway_common.contracts import dlq_topic
 from hallway_common.kafka import _client_kwargs, topic_partitions
 
 REPLAYED_AT_HEADER = "dlq_replayed_at"
+# Provenance of a replayed record: "<dlq topic>:<partition>:<offset>" it was read from.
+REPLAYED_FROM_HEADER = "dlq_replayed_from"
 
 
 @dataclass
@@ -109,6 +111,12 @@ async def replay(
                     kept = [(k, v) for k, v in record.headers if not k.startswith("dlq_")]
                     stamp = (now() if now else datetime.now().astimezone()).isoformat()
                     kept.append((REPLAYED_AT_HEADER, stamp.encode()))
+                    kept.append(
+                        (
+                            REPLAYED_FROM_HEADER,
+                            f"{tp.topic}:{tp.partition}:{record.offset}".encode(),
+                        )
+                    )
                     sent.append(
                         await producer.send(original, record.value, key=record.key, headers=kept)
                     )

@@ -72,6 +72,9 @@ async def test_a_parked_event_is_replayed_after_the_fix_and_applied_once(
         await eventually(lambda: applied == [event.id], within=30, what="applied after replay")
         replayed = [r for r in await topic_records(prefix + FOLLOW.name)]
         assert "dlq_replayed_at" in headers_of(replayed[-1])
+        where = f"{dlq}:{parked.partition}:{parked.offset}"
+        assert headers_of(replayed[-1])["dlq_replayed_from"] == where
+        assert "dlq_reason" not in headers_of(replayed[-1])  # the parking headers are dropped
         assert headers_of(replayed[-1])["ce_id"] == event.id
 
         # Progress is kept: a second replay has nothing left ...
