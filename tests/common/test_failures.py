@@ -214,3 +214,15 @@ async def test_a_transient_failure_while_dead_lettering_leaves_the_offset_uncomm
     # Raising out of _process is what makes FastStream NACK (redeliver) the message.
     with pytest.raises(KafkaConnectionError):
         await _consumer(DownBroker())._process(FOLLOW, FOLLOW.name, handler, _message())
+
+
+def test_search_busy_is_transient_through_its_cause() -> None:
+    from hallway_search.indexing import OpenSearchBusy
+
+    try:
+        try:
+            raise TransportError(503, "unavailable", {})
+        except TransportError as inner:
+            raise OpenSearchBusy("OpenSearch answered 503") from inner
+    except OpenSearchBusy as exc:
+        assert classify(exc) == "transient"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-
 from hallway.search.v1 import search_pb2, search_pb2_grpc
 from hallway_common.contracts import PERSON, POST
 from hallway_common.runtime import Runtime, run
 from hallway_search.grpc_api import SearchServicer
-from hallway_search.indexing import Indexer, OpenSearchBusy
+from hallway_search.indexing import Indexer
 from hallway_search.indices import IndexNames, SearchSettings, create_client, migrate, prepare
 from hallway_search.searching import Searcher
 
@@ -30,10 +28,9 @@ async def build(rt: Runtime[SearchSettings]) -> None:
     names = IndexNames(rt.settings.opensearch_index_prefix)
 
     indexer = Indexer(client, names)
-    # OpenSearch being down or overloaded is not the message's fault: retry, never DLQ.
-    consumer = rt.consumer(
-        CONSUMER_GROUP, transient_errors=(OpenSearchConnectionError, OpenSearchBusy)
-    )
+    # OpenSearch down or overloaded (connection errors, 429/502/503/504, also wrapped in
+    # OpenSearchBusy) is classified by hallway_common.failures: retried, never dead-lettered.
+    consumer = rt.consumer(CONSUMER_GROUP)
     consumer.on(PERSON, indexer.on_person, "People, indexed for directory search.")
     consumer.on(POST, indexer.on_post, "Posts, indexed for full-text search; deletes tombstoned.")
 
