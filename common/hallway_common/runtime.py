@@ -31,6 +31,7 @@ from hallway_common.consumer import EventConsumer, purge_processed_events
 from hallway_common.contracts import CONSUMERS, Topic
 from hallway_common.db import create_pool, migrate
 from hallway_common.dlq import replay as dlq_replay
+from hallway_common.failures import is_transient
 from hallway_common.grpc_server import GrpcServer, server_credentials
 from hallway_common.identity import IdentityVerifier
 from hallway_common.kafka import LagMonitor, create_broker, ensure_topics
@@ -194,8 +195,11 @@ async def _purge_dedup_ids(pool: asyncpg.Pool, retention_days: int) -> None:
     while True:
         try:
             await purge_processed_events(pool, retention_days)
-        except (OSError, asyncpg.PostgresError) as exc:  # next round retries
-            log.warning("purging processed events failed", error=repr(exc))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # PostgreSQL unavailable (restarting, connection closed): not worth a restart.
+            log.warning("purging processed events failed; next round retries", error=repr(exc))
         await asyncio.sleep(3600)
 
 
