@@ -23,6 +23,7 @@ from hallway_common.errors import HallwayError
 from hallway_common.identity import METADATA_KEY, IdentityVerifier, set_actor
 from hallway_common.logs import get_logger
 from hallway_common.metrics import GRPC_HANDLED, GRPC_LATENCY, GRPC_STARTED
+from hallway_common.text import check_request
 from hallway_common.tracing import adopt
 
 log = get_logger(__name__)
@@ -129,6 +130,7 @@ def _wrap_unary(behavior: Any, call: _Call) -> Any:
         try:
             try:
                 call.begin()
+                check_request(request)  # one text rule for every field of every service
                 response = await behavior(request, context)
             except (grpc.aio.AbortError, asyncio.CancelledError):
                 raise
@@ -159,6 +161,7 @@ def _wrap_stream(behavior: Any, call: _Call) -> Any:
         try:
             try:
                 call.begin()
+                check_request(request)
                 async for item in behavior(request, context):
                     yield item
             except (grpc.aio.AbortError, GeneratorExit, asyncio.CancelledError):

@@ -25,7 +25,8 @@ _HASHTAG = re.compile(r"(?<![\w#&/])#(\w+)")
 
 
 def check_text(text: str) -> str:
-    """The post text trimmed; INVALID_ARGUMENT when empty, too long or not storable."""
+    """The post text trimmed; INVALID_ARGUMENT when empty or too long. (Control
+    characters never get here: hallway_common.text refuses them at the gRPC boundary.)"""
     text = text.strip()
     if not text:
         raise InvalidArgument("text must not be empty")
@@ -33,8 +34,6 @@ def check_text(text: str) -> str:
         raise InvalidArgument(
             f"text is longer than {MAX_TEXT_CHARS} characters ({len(text)} after trimming)"
         )
-    if "\x00" in text:
-        raise InvalidArgument("text must not contain NUL characters")
     return text
 
 
@@ -46,7 +45,7 @@ def check_idempotency_key(key: str) -> str | None:
         raise InvalidArgument(
             f"idempotency_key is longer than {MAX_IDEMPOTENCY_KEY_CHARS} characters"
         )
-    if not key.strip() or "\x00" in key:
+    if not key.strip():
         raise InvalidArgument("idempotency_key must be printable text")
     return key
 

@@ -21,7 +21,7 @@ def test_text_is_trimmed() -> None:
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("", "empty"), (" \n\t ", "empty"), ("x" * 5001, "longer than 5000"), ("a\x00b", "NUL")],
+    [("", "empty"), (" \n\t ", "empty"), ("x" * 5001, "longer than 5000")],
 )
 def test_bad_text(text: str, reason: str) -> None:
     with pytest.raises(InvalidArgument, match=reason):

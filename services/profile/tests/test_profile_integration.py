@@ -129,3 +129,26 @@ async def test_follow_lists_and_events(profile, unique: str, topic_prefix: str) 
     header, body = events[0]
     assert header["ce_specversion"] == "1.0" and header["traceparent"].startswith("00-")
     assert body == {**body, "follower_id": a.id, "followee_id": b.id}
+
+
+async def test_control_characters_are_refused_at_the_boundary(profile, unique: str) -> None:
+    """A NUL in any field is INVALID_ARGUMENT naming the field (it used to reach
+    PostgreSQL and come back as a server error); nothing is written."""
+    stub, _, _ = profile
+    person = await _person(stub, f"ctl{unique}")
+    for request in (
+        pb.CreatePersonRequest(handle=f"nul{unique}", display_name="A\x00B"),
+        pb.UpdatePersonRequest(id=person.id, title="CEO\x00"),
+        pb.UpdatePersonRequest(id=person.id, department="Sales\x1b[31m"),
+    ):
+        call = (
+            stub.CreatePerson if isinstance(request, pb.CreatePersonRequest) else stub.UpdatePerson
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await call(request)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "control characters" in err.value.details()
+    assert (await stub.GetPerson(pb.GetPersonRequest(id=person.id))).version == person.version
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetPerson(pb.GetPersonRequest(handle=f"nul{unique}"))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
