@@ -100,7 +100,7 @@ FORGERIES: dict[str, Callable[[str], str]] = {
         "Bearer " + jwt.encode({k: v for k, v in _claims(me).items() if k != "exp"}, JWT_SECRET)
     ),
     "missing sub": lambda me: "Bearer " + jwt.encode(_claims(None), JWT_SECRET),
-    "sub not a string": lambda me: "Bearer " + _hs_raw(_claims(me, sub=12345)),
+    "sub not a string": lambda me: "Bearer " + _hs_raw({**_claims(me), "sub": 12345}),
     "roles not a list": lambda me: "Bearer " + _hs_raw(_claims(me, roles="admin")),
     "signature stripped": lambda me: "Bearer " + mint(me).rsplit(".", 1)[0] + ".",
     "payload swapped under a valid signature": lambda me: (
@@ -111,7 +111,7 @@ FORGERIES: dict[str, Callable[[str], str]] = {
     "malformed: header not JSON": lambda me: (
         "Bearer " + base64.urlsafe_b64encode(b"{not json").decode().rstrip("=") + ".e30.sig"
     ),
-    "malformed: empty bearer": lambda me: "Bearer ",
+    "malformed: empty bearer": lambda me: "Bearer",
     "malformed: Basic scheme": lambda me: "Basic " + base64.b64encode(b"owner:pw").decode(),
     "malformed: token without scheme": lambda me: mint(me),
 }
@@ -164,17 +164,34 @@ def test_forged_token_is_refused(client: httpx.Client, cast: Cast, name: str) ->
     assert _owner_posts(client, cast) == before, f"{name} wrote something"
 
 
+GHOST = (
+    "gateway accepts a validly signed token whose person does not exist: reads answer "
+    "200/404 and writes fail downstream (422/404) instead of 401 at authentication "
+    "(services/gateway/hallway_gateway/auth.py authenticate)"
+)
 NOBODY = [
-    ("GET", "/api/v1/me"),
-    ("GET", "/api/v1/timeline/home"),
-    ("GET", "/api/v1/notifications"),
-    ("POST", "/api/v1/posts"),
-    ("POST", "/api/v1/people/{owner}/follow"),
-    ("GET", "/api/v1/notifications/stream"),
+    pytest.param("GET", "/api/v1/me", marks=pytest.mark.xfail(strict=True, reason=GHOST)),
+    pytest.param(
+        "GET", "/api/v1/timeline/home", marks=pytest.mark.xfail(strict=True, reason=GHOST)
+    ),
+    pytest.param(
+        "GET", "/api/v1/notifications", marks=pytest.mark.xfail(strict=True, reason=GHOST)
+    ),
+    pytest.param("POST", "/api/v1/posts", marks=pytest.mark.xfail(strict=True, reason=GHOST)),
+    pytest.param(
+        "POST", "/api/v1/people/{owner}/follow", marks=pytest.mark.xfail(strict=True, reason=GHOST)
+    ),
+    pytest.param(
+        "GET",
+        "/api/v1/notifications/stream",
+        marks=pytest.mark.xfail(
+            strict=True, reason="the live stream serves a token of a person who does not exist"
+        ),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("method", "path"), NOBODY, ids=[f"{m} {p}" for m, p in NOBODY])
+@pytest.mark.parametrize(("method", "path"), NOBODY)
 def test_token_of_a_person_who_does_not_exist(
     client: httpx.Client, cast: Cast, method: str, path: str
 ) -> None:
@@ -198,6 +215,11 @@ def test_token_of_a_person_who_does_not_exist(
     _assert_401(resp, f"ghost {method} {path}")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the gateway does not audit failed authentication: hallway_security_events_total "
+    "is not incremented for refused bearer tokens (hallway_common.audit is not called in auth.py)",
+)
 def test_failed_authentications_are_counted(
     client: httpx.Client, cast: Cast, system: System
 ) -> None:

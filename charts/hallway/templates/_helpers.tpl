@@ -204,6 +204,9 @@ Args: dict root env existingSecret existingKey inlineSet inlineKey
 {{/*
 Environment of a service container (and of its migration Job): exactly the HALLWAY_*
 variables of docs/conventions.md that this service reads. Args: dict root name svc cat
+[serve]. Trust settings (mTLS, identity keys, bind address, health port) only with
+serve=true: the migration Jobs are pre-install hooks that run before the certificate
+and key Secrets exist, and `migrate` serves nothing.
 */}}
 {{- define "hallway.baseEnv" -}}
 {{- $root := .root -}}
@@ -212,9 +215,11 @@ variables of docs/conventions.md that this service reads. Args: dict root name s
 {{- $name := .name -}}
 - name: HALLWAY_LOG_LEVEL
   value: {{ default $v.global.logLevel .svc.logLevel | quote }}
+{{- if .serve }}
 - name: HALLWAY_GRPC_TLS_ENABLED
   value: {{ $v.tls.enabled | quote }}
-{{- if $v.tls.enabled }}
+{{- end }}
+{{- if and .serve $v.tls.enabled }}
 - name: HALLWAY_GRPC_TLS_CERT_FILE
   value: /etc/hallway/tls/tls.crt
 - name: HALLWAY_GRPC_TLS_KEY_FILE
@@ -225,12 +230,14 @@ variables of docs/conventions.md that this service reads. Args: dict root name s
 {{- if eq $cat.kind "grpc" }}
 - name: HALLWAY_GRPC_PORT
   value: {{ $cat.grpcPort | quote }}
+{{- if .serve }}
 - name: HALLWAY_GRPC_BIND
   value: "0.0.0.0"
 - name: HALLWAY_GRPC_HEALTH_PORT
-  value: {{ add $cat.grpcPort 1000 | quote }}
+  value: {{ .svc.healthPort | quote }}
 - name: HALLWAY_IDENTITY_PUBLIC_KEY_FILE
   value: /etc/hallway/identity/public.pem
+{{- end }}
 - name: HALLWAY_METRICS_PORT
   value: {{ $cat.metricsPort | quote }}
 - name: HALLWAY_KAFKA_BOOTSTRAP_SERVERS
@@ -285,6 +292,9 @@ variables of docs/conventions.md that this service reads. Args: dict root name s
   value: /etc/hallway/identity/private.pem
 - name: HALLWAY_COOKIE_SECURE
   value: {{ $v.gateway.cookieSecure | quote }}
+{{- /* explicit, whatever the code's default: the chart never enables the dev sign-in */}}
+- name: HALLWAY_DEV_LOGIN
+  value: "false"
 {{- if or $v.gateway.jwt.existingSecret $v.gateway.jwt.secret }}
 {{- include "hallway.secretEnv" (dict "root" $root "env" "HALLWAY_JWT_SECRET" "existingSecret" $v.gateway.jwt.existingSecret "existingKey" $v.gateway.jwt.existingSecretKey "inlineSet" $v.gateway.jwt.secret "inlineKey" "jwt-secret") }}
 {{- else }}
@@ -325,6 +335,7 @@ replaces the chart's entry of the same name (no duplicate names in the container
 {{- define "hallway.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if .serve }}
 {{- if .root.Values.tls.enabled }}
 - name: tls
   mountPath: /etc/hallway/tls
@@ -333,6 +344,7 @@ replaces the chart's entry of the same name (no duplicate names in the container
 - name: identity
   mountPath: /etc/hallway/identity
   readOnly: true
+{{- end }}
 {{- if and (eq .cat.kind "grpc") .root.Values.kafka.tls.caSecret.name }}
 - name: kafka-ca
   mountPath: /etc/hallway/kafka-ca
@@ -347,6 +359,7 @@ replaces the chart's entry of the same name (no duplicate names in the container
 - name: tmp
   emptyDir:
     sizeLimit: {{ .root.Values.global.tmpSizeLimit }}
+{{- if .serve }}
 {{- if .root.Values.tls.enabled }}
 - name: tls
   secret:
@@ -362,6 +375,7 @@ replaces the chart's entry of the same name (no duplicate names in the container
     items:
       - key: {{ $key }}
         path: {{ $key }}
+{{- end }}
 {{- if and (eq .cat.kind "grpc") .root.Values.kafka.tls.caSecret.name }}
 - name: kafka-ca
   secret:
@@ -375,12 +389,6 @@ replaces the chart's entry of the same name (no duplicate names in the container
 {{- end }}
 {{- end }}
 
-{{/*
-Probes: gRPC services are probed through the standard grpc.health.v1 service on their
-plaintext health-only port, gRPC port + 1000 (kubelet's native grpc probe cannot
-present a client certificate to the mTLS port); the gateway through /healthz (liveness,
-startup) and /readyz (readiness). Timing comes from values. Args: dict svc cat
-*/}}
 {{/* The Secret with a component's mTLS certificate (tls.crt, tls.key, ca.crt). Args: dict root name */}}
 {{- define "hallway.tlsSecret" -}}
 {{- if eq .root.Values.tls.source "existingSecrets" -}}
@@ -390,6 +398,15 @@ startup) and /readyz (readiness). Timing comes from values. Args: dict svc cat
 {{- end -}}
 {{- end }}
 
+{{/*
+Probes: gRPC services are probed through the standard grpc.health.v1 service on their
+plaintext health-only port (<service>.healthPort, HALLWAY_GRPC_HEALTH_PORT; kubelet's
+native grpc probe cannot present a client certificate to the mTLS port); the gateway
+through /healthz (liveness, startup) and /readyz (readiness). Readiness means "this
+process can serve": neither probe looks at another service or a store, so one sick
+dependency never empties every Service at once. Timing comes from values.
+Args: dict svc cat
+*/}}
 {{- define "hallway.probes" -}}
 {{- range $probe := list "startup" "liveness" "readiness" }}
 {{- $p := index $.svc.probes $probe }}
@@ -397,7 +414,7 @@ startup) and /readyz (readiness). Timing comes from values. Args: dict svc cat
 {{ $probe }}Probe:
   {{- if eq $.cat.kind "grpc" }}
   grpc:
-    port: {{ add $.cat.grpcPort 1000 }}
+    port: {{ $.svc.healthPort }}
   {{- else }}
   httpGet:
     path: {{ if eq $probe "readiness" }}/readyz{{ else }}/healthz{{ end }}

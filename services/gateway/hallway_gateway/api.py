@@ -19,6 +19,7 @@ from hallway.feed.v1 import feed_pb2
 from hallway.notification.v1 import notification_pb2
 from hallway.profile.v1 import profile_pb2
 from hallway.search.v1 import search_pb2
+from hallway_common.audit import audit
 from hallway_common.logs import get_logger
 from hallway_gateway import convert, models
 from hallway_gateway.deps import Caller, Services, WriteLimited, is_uuid, resolve_person_id
@@ -92,8 +93,10 @@ async def create_person(
 
     409 when the handle is taken; 400 for a malformed handle or an unknown manager."""
     if not caller.is_admin:
+        audit("person.create", "denied", actor=caller.person_id)
         raise Problem(403, "provisioning people requires the admin role", slug="permission-denied")
     p = await backends.profile.CreatePerson(profile_pb2.CreatePersonRequest(**body.model_dump()))
+    audit("person.create", "success", actor=caller.person_id, target=p.id)
     return convert.person(p)
 
 
@@ -116,7 +119,7 @@ async def get_person(person_id: str, caller: Caller, backends: Services) -> mode
     "/people/{person_id}",
     tags=["people"],
     response_model=models.Person,
-    responses=_problems(400, 403, 404, 429),
+    responses=_problems(400, 403, 404, 409, 429),
     dependencies=[WriteLimited],
 )
 async def update_person(
@@ -124,11 +127,19 @@ async def update_person(
 ) -> models.Person:
     """Change a profile: your own, or anyone's with the `admin` role.
 
-    Only the fields present change; an empty string clears title, department or manager."""
+    Only the fields present change; an empty string clears title, department or manager.
+    `email` is set by provisioning only (the `admin` role): 403 otherwise; 409 when the
+    address belongs to someone else."""
     target = await resolve_person_id(backends, person_id)
     if target != caller.person_id and not caller.is_admin:
+        audit("person.update", "denied", actor=caller.person_id, target=target)
         raise Problem(403, "you may only change your own profile", slug="permission-denied")
     changes = body.model_dump(exclude_unset=True)
+    if "email" in changes and not caller.is_admin:
+        audit("person.update", "denied", actor=caller.person_id, target=target, reason="email")
+        raise Problem(
+            403, "e-mail addresses are set by provisioning (admin) only", slug="permission-denied"
+        )
     if changes.get("display_name", "") is None:
         raise Problem(400, "display_name cannot be null", slug="invalid-argument")
     changes = {k: v if v is not None else "" for k, v in changes.items()}

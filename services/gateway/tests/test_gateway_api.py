@@ -194,6 +194,22 @@ def test_update_person_self_or_admin(h) -> None:  # type: ignore[no-untyped-def]
     assert admin.status_code == 200
 
 
+def test_only_provisioning_sets_email(h) -> None:  # type: ignore[no-untyped-def]
+    ada, bob = h.profile.add("ada"), h.profile.add("bob")
+    before = len(h.profile.called("UpdatePerson"))
+    own = h.client.patch(
+        f"/api/v1/people/{ada.id}", json={"email": "bob@example.com"}, headers=h.auth(ada)
+    )
+    _problem(own, 403)
+    assert len(h.profile.called("UpdatePerson")) == before  # nothing was sent
+    admin = h.client.patch(
+        f"/api/v1/people/{ada.id}",
+        json={"email": "ada@example.com"},
+        headers=h.auth(bob, roles=["admin"]),
+    )
+    assert admin.status_code == 200
+
+
 def test_search_endpoints(h) -> None:  # type: ignore[no-untyped-def]
     ada = h.profile.add("ada")
     h.feed.add(ada.id, "shipping the #launch")

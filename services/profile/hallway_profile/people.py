@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from email_validator import EmailNotValidError, validate_email
 
 from hallway_common.contracts import FollowChanged, PersonUpserted
 from hallway_common.errors import AlreadyExists, InvalidArgument, NotFound
@@ -22,7 +23,7 @@ from hallway_common.tracing import current_traceparent
 
 SOURCE = "/hallway/profile"
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_INDEX = "people_email_unique"
 TEXT_LIMITS = {"display_name": 100, "title": 100, "department": 100, "email": 254}
 PERSON_COLUMNS = """p.id, p.handle, p.display_name, p.title, p.department, p.manager_id, p.email,
     p.active, p.version, p.created_at, p.updated_at,
@@ -45,6 +46,20 @@ def check_handle(handle: str) -> str:
     return handle
 
 
+def check_email(value: str) -> str:
+    """A well-formed address in its normal form (domain lower-cased, IDNA); no DNS lookup."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidArgument(f"email is not an e-mail address: {exc}") from None
+
+
+def _taken(exc: asyncpg.UniqueViolationError, fields: dict[str, Any]) -> AlreadyExists:
+    if exc.constraint_name == EMAIL_INDEX:
+        return AlreadyExists("that e-mail address belongs to someone else")
+    return AlreadyExists(f"handle {fields.get('handle')!r} is taken")
+
+
 def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """Trim and bound the free-text fields; raise INVALID_ARGUMENT naming the field."""
     out = {}
@@ -57,8 +72,8 @@ def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
             raise InvalidArgument(f"{name} is longer than {TEXT_LIMITS[name]} characters")
         if name == "display_name" and not value:
             raise InvalidArgument("display_name must not be empty")
-        if name == "email" and value and not EMAIL.match(value):
-            raise InvalidArgument("email is not an e-mail address")
+        if name == "email" and value:
+            value = check_email(value)
         out[name] = value
     return out
 
@@ -152,8 +167,8 @@ async def do_create_person(
                 fields.get("manager_id"),
                 fields.get("email") or None,
             )
-        except asyncpg.UniqueViolationError:
-            raise AlreadyExists(f"handle {fields['handle']!r} is taken") from None
+        except asyncpg.UniqueViolationError as exc:
+            raise _taken(exc, fields) from None
         row = await conn.fetchrow(
             f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1", person_id
         )
@@ -178,11 +193,15 @@ async def do_update_person(
             updates["email"] = updates["email"] or None
         if updates:
             sets = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(updates))
-            await conn.execute(
-                f"UPDATE people SET {sets}, version = version + 1, updated_at = now() WHERE id = $1",
-                person_id,
-                *updates.values(),
-            )
+            try:
+                await conn.execute(
+                    f"UPDATE people SET {sets}, version = version + 1, updated_at = now() "
+                    "WHERE id = $1",
+                    person_id,
+                    *updates.values(),
+                )
+            except asyncpg.UniqueViolationError as exc:
+                raise _taken(exc, updates) from None
         row = await conn.fetchrow(
             f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1", person_id
         )

@@ -152,3 +152,41 @@ async def test_control_characters_are_refused_at_the_boundary(profile, unique: s
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.GetPerson(pb.GetPersonRequest(handle=f"nul{unique}"))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_email_is_unique_well_formed_and_set_only_by_provisioning(
+    profile, unique: str
+) -> None:
+    stub, _, _ = profile
+    ada = await _person(stub, f"em{unique}", email=f"Ada.{unique}@Example.COM")
+    assert ada.email == f"Ada.{unique}@example.com"  # normal form: domain lower-cased
+    for email in (f"ada.{unique}@example.com", f"ADA.{unique}@EXAMPLE.com"):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await _person(stub, f"em2{unique}", email=email)
+        assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS, email
+    bob = await _person(stub, f"eb{unique}")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.UpdatePerson(
+            pb.UpdatePersonRequest(id=bob.id, email=f"ada.{unique}@example.com")
+        )
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    for bad in ("not-an-address", "a@b", "two@@example.com"):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.UpdatePerson(pb.UpdatePersonRequest(id=bob.id, email=bad))
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+    # A person may edit their own profile, but not their e-mail address, nor anyone else's.
+    as_bob = testing.as_person(bob.id)
+    await stub.UpdatePerson(pb.UpdatePersonRequest(id=bob.id, title="Engineer"), metadata=as_bob)
+    for request in (
+        pb.UpdatePersonRequest(id=bob.id, email=f"bob.{unique}@example.com"),
+        pb.UpdatePersonRequest(id=ada.id, title="Intern"),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.UpdatePerson(request, metadata=as_bob)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.CreatePerson(
+            pb.CreatePersonRequest(handle=f"ec{unique}", display_name="X"), metadata=as_bob
+        )
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert (await stub.GetPerson(pb.GetPersonRequest(id=bob.id))).email == ""
