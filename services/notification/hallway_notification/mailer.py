@@ -19,6 +19,7 @@ from email.utils import formatdate, make_msgid
 
 import asyncpg
 
+from hallway_common.failures import is_transient
 from hallway_common.logs import get_logger
 from hallway_notification.metrics import EMAILS_SENT
 
@@ -91,6 +92,17 @@ def _classify(exc: BaseException) -> BaseException:
     return exc
 
 
+def give_up(error: BaseException, attempts: int) -> bool:
+    """Whether an email that failed with ``error`` is marked failed for good.
+
+    Permanent refusals at once; an SMTP outage (connection errors, 4xx) never, however
+    long it lasts (the backoff is capped at an hour); anything else after MAX_ATTEMPTS.
+    """
+    if isinstance(error, PermanentFailure):
+        return True
+    return attempts >= MAX_ATTEMPTS and not is_transient(error)
+
+
 def send_batch(config: SmtpConfig, messages: list[EmailMessage]) -> list[BaseException | None]:
     """Send over one connection (blocking; run in a thread). One result per message."""
     results: list[BaseException | None] = []
@@ -108,8 +120,12 @@ def send_batch(config: SmtpConfig, messages: list[EmailMessage]) -> list[BaseExc
                     results.append(_classify(exc))
                     if isinstance(exc, smtplib.SMTPServerDisconnected):
                         break
-    except (OSError, smtplib.SMTPException) as exc:  # connect/login failed: all retry
-        results += [_classify(exc)] * (len(messages) - len(results))
+    except (OSError, smtplib.SMTPException) as exc:
+        # Connect, TLS or login failed (even with a 5xx such as 535): the server or our
+        # configuration, never the messages. Retried for as long as it lasts.
+        session = ConnectionError(f"SMTP session failed: {exc!r}")
+        session.__cause__ = exc
+        results += [session] * (len(messages) - len(results))
     results += [ConnectionError("not attempted")] * (len(messages) - len(results))
     return results
 
@@ -139,7 +155,9 @@ class Mailer:
             self._wake.clear()
             try:
                 handled = await self.send_due()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
                 log.warning("mailer could not reach its database", error=repr(exc))
                 handled = 0
             if handled < BATCH:
@@ -175,7 +193,7 @@ class Mailer:
             error = outcome[r["id"]]
             if error is None:
                 continue
-            if isinstance(error, PermanentFailure) or r["attempts"] >= MAX_ATTEMPTS:
+            if give_up(error, r["attempts"]):
                 failed.append((r["id"], str(error)[:1000]))
             else:
                 backoff = min(3600.0, 10.0 * 2 ** (r["attempts"] - 1))

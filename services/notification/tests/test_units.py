@@ -135,6 +135,28 @@ class TestMailer:
         down = ConnectionRefusedError()
         assert mailer._classify(down) is down
 
+    def test_an_smtp_outage_is_never_given_up_other_errors_are(self) -> None:
+        import smtplib
+
+        assert not mailer.give_up(smtplib.SMTPDataError(451, b"try later"), attempts=100)
+        assert not mailer.give_up(ConnectionRefusedError(), attempts=100)
+        assert mailer.give_up(RuntimeError("unexpected"), attempts=mailer.MAX_ATTEMPTS)
+        assert not mailer.give_up(RuntimeError("unexpected"), attempts=1)
+        assert mailer.give_up(mailer.PermanentFailure("550"), attempts=1)
+
+    def test_a_failed_login_is_the_configuration_not_the_messages(self) -> None:
+        import smtplib
+        from unittest import mock
+
+        config = mailer.SmtpConfig("127.0.0.1", 25, "h@x.org", username="u", password="p")
+        msgs = [mailer.mention_email("h@x.org", "p@x.org", "t", "")]
+        denied = smtplib.SMTPAuthenticationError(535, b"bad credentials")
+        with mock.patch.object(mailer.smtplib, "SMTP") as smtp:
+            smtp.return_value.__enter__.return_value.login.side_effect = denied
+            [result] = mailer.send_batch(config, msgs)
+        assert result is not None and not isinstance(result, mailer.PermanentFailure)
+        assert not mailer.give_up(result, attempts=100)
+
     def test_unreachable_server_means_retry_for_every_message(self) -> None:
         config = mailer.SmtpConfig("127.0.0.1", free_port(), "h@x.org", timeout=2)
         msgs = [mailer.mention_email("h@x.org", f"p{i}@x.org", "t", "") for i in range(3)]
