@@ -135,7 +135,19 @@ def _consumer(broker: RecordingBroker) -> EventConsumer:
     )
 
 
-async def test_an_outage_of_any_length_is_waited_out_never_dead_lettered() -> None:
+@pytest.mark.parametrize(
+    "outage",
+    [
+        lambda: _pg(asyncpg.exceptions.CannotConnectNowError),  # PostgreSQL starting up
+        lambda: _pg(asyncpg.exceptions.AdminShutdownError),  # PostgreSQL shutting down
+        lambda: ConnectionTimeout("TIMEOUT", "timed out", None),  # OpenSearch
+        lambda: TransportError(503, "unavailable", {}),  # OpenSearch restarting
+        lambda: NotLeaderForPartitionError(),  # Kafka leader election
+        lambda: smtplib.SMTPResponseException(421, b"try later"),  # SMTP
+    ],
+    ids=["pg-starting", "pg-admin-shutdown", "os-timeout", "os-503", "kafka-leader", "smtp-421"],
+)
+async def test_an_outage_of_any_length_is_waited_out_never_dead_lettered(outage: Any) -> None:
     broker = RecordingBroker()
     calls = 0
 
@@ -143,7 +155,7 @@ async def test_an_outage_of_any_length_is_waited_out_never_dead_lettered() -> No
         nonlocal calls
         calls += 1
         if calls <= 20:  # far more attempts than max_attempts
-            raise _pg(asyncpg.exceptions.CannotConnectNowError)
+            raise outage()
 
     await _consumer(broker)._process(FOLLOW, FOLLOW.name, handler, _message())
     assert calls == 21
