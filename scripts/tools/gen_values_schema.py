@@ -56,6 +56,7 @@ SECRET_NAME = string(
     "name of an existing Secret (empty: not used)", pattern="^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 )
 SECRET_KEY = string("key in the Secret", pattern="^[-._a-zA-Z0-9]+$")
+CERT_DURATION = string("Go duration, e.g. 2160h", pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$")
 INT_OR_PERCENT = {"type": ["integer", "string", "null"], "pattern": "^[0-9]+%$"}
 
 IMAGE = obj(
@@ -244,6 +245,10 @@ def workload(repository: str, *, consumer: bool, gateway: bool = False) -> dict:
         props["networkPolicy"] = obj({"from": OPEN_LIST})
     else:
         props["service"] = GRPC_SERVICE
+        props["healthPort"] = {
+            **PORT,
+            "description": "plaintext grpc.health.v1 port for kubelet probes (HALLWAY_GRPC_HEALTH_PORT)",
+        }
         props["networkPolicy"] = obj({"extraFrom": OPEN_LIST})
         props["migration"] = MIGRATION
     return obj(props, desc=f"the {repository} component")
@@ -445,6 +450,11 @@ SCHEMA = {
                 "source": {"enum": ["generate", "certManager", "existingSecrets"]},
                 "certManager": obj(
                     {
+                        "selfSignedCA": obj(
+                            {"enabled": BOOL, "duration": CERT_DURATION},
+                            desc="the chart's own chain: selfSigned Issuer -> CA Certificate -> CA Issuer",
+                        ),
+                        "clusterDomain": string(minLength=1),
                         "issuerRef": obj(
                             {
                                 "name": {"type": "string"},
@@ -452,8 +462,8 @@ SCHEMA = {
                                 "group": {"type": "string"},
                             }
                         ),
-                        "duration": {"type": "string"},
-                        "renewBefore": {"type": "string"},
+                        "duration": CERT_DURATION,
+                        "renewBefore": CERT_DURATION,
                     }
                 ),
                 "existingSecrets": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -29,13 +30,16 @@ from deploy_tools import (
 
 pytestmark = pytest.mark.deploy
 
-VARIANTS = {"default": (), "full": (VALUES_FULL,)}
+VALUES_CERT_MANAGER = HERE / "values-cert-manager.yaml"
+VARIANTS = {"default": (), "full": (VALUES_FULL,), "cert-manager": (VALUES_CERT_MANAGER,)}
 CRD_SCHEMAS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.json",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule.json",
     ("kafka.strimzi.io/v1beta2", "KafkaTopic"): "kafkatopic.json",
     ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject.json",
     ("keda.sh/v1alpha1", "TriggerAuthentication"): "triggerauthentication.json",
+    ("cert-manager.io/v1", "Certificate"): "certificate.json",
+    ("cert-manager.io/v1", "Issuer"): "issuer.json",
 }
 
 
@@ -73,9 +77,10 @@ def test_rendered_manifests_match_kubernetes_schemas(variant):
 
 
 def test_custom_resources_match_checked_in_crd_schemas():
-    """ServiceMonitor, PrometheusRule, KafkaTopic, ScaledObject, TriggerAuthentication
-    (not in kubernetes-validate) against tests/deploy/crds/*.json: the fields we use."""
-    docs = render([VALUES_FULL])
+    """ServiceMonitor, PrometheusRule, KafkaTopic, ScaledObject, TriggerAuthentication,
+    cert-manager's Certificate and Issuer (not in kubernetes-validate) against
+    tests/deploy/crds/*.json: the fields we use."""
+    docs = render([VALUES_FULL]) + render([VALUES_CERT_MANAGER])
     seen = set()
     for doc in docs:
         key = (doc["apiVersion"], doc["kind"])
@@ -84,7 +89,7 @@ def test_custom_resources_match_checked_in_crd_schemas():
         seen.add(key)
         schema = json.loads((HERE / "crds" / CRD_SCHEMAS[key]).read_text())
         jsonschema.Draft202012Validator(schema).validate(doc)
-    assert seen == set(CRD_SCHEMAS), "the full values render every custom resource"
+    assert seen == set(CRD_SCHEMAS), "the full and cert-manager values render every CRD kind"
     for topic in by_kind(docs, "KafkaTopic").values():
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "hallway"
 
@@ -262,7 +267,10 @@ def test_network_policies_admit_only_the_callers():
             if "podSelector" in p
         }
         assert components == {"gateway", "test"}, svc
-        assert metrics_rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+        assert metrics_rule["ports"] == [
+            {"port": "metrics", "protocol": "TCP"},
+            {"port": "health", "protocol": "TCP"},
+        ]
         assert metrics_rule["from"][0]["namespaceSelector"] == {
             "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
         }
@@ -453,15 +461,82 @@ def test_trust_is_on_by_default_mtls_identity_networkpolicy_secure_cookie():
             assert env["HALLWAY_GRPC_BIND"] == "0.0.0.0"
 
 
+def _dev_jwt_secret() -> str:
+    """settings.DEV_JWT_SECRET, read from the source (the string the gateway refuses)."""
+    text = (ROOT / "services/gateway/hallway_gateway/settings.py").read_text()
+    (secret,) = re.findall(r'^DEV_JWT_SECRET = "([^"]+)"', text, flags=re.M)
+    return secret
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_development_switches_never_render(variant):
-    """The chart never enables development mode or the development sign-in, and never
-    carries the committed development JWT secret."""
-    from hallway_gateway.settings import DEV_JWT_SECRET
+    """The chart never sets development mode, sets the development sign-in off, and
+    never carries the committed development JWT secret."""
+    docs = render(VARIANTS[variant])
+    text = yaml.safe_dump_all(docs)
+    assert "HALLWAY_DEV_MODE" not in text
+    assert _dev_jwt_secret() not in text
+    gateway = containers(by_kind(docs, "Deployment")["hallway-gateway"])[0]
+    dev_login = [e for e in gateway["env"] if e["name"] == "HALLWAY_DEV_LOGIN"]
+    assert dev_login == [{"name": "HALLWAY_DEV_LOGIN", "value": "false"}]
+    for doc in docs:
+        for c in containers(doc) if doc["kind"] in ("Deployment", "Job", "Pod") else ():
+            for e in c.get("env", []):
+                if e["name"] == "HALLWAY_DEV_LOGIN":
+                    assert e == {"name": "HALLWAY_DEV_LOGIN", "value": "false"}, doc["kind"]
 
-    text = yaml.safe_dump_all(render(VARIANTS[variant]))
-    assert "HALLWAY_DEV_MODE" not in text and "HALLWAY_DEV_LOGIN" not in text
-    assert DEV_JWT_SECRET not in text
+
+def test_plain_manifests_and_values_never_carry_development_switches():
+    secret = _dev_jwt_secret()
+    files = [
+        ROOT / "deploy/k8s/hallway.yaml",
+        ROOT / "deploy/k8s/values.yaml",
+        CHART / "values.yaml",
+        VALUES_FULL,
+        VALUES_CERT_MANAGER,
+    ]
+    for path in files:
+        text = path.read_text()
+        assert "HALLWAY_DEV_MODE" not in text, path
+        assert secret not in text, path
+        assert not re.search(r"HALLWAY_DEV_LOGIN\s*\n\s*value:\s*\"?true", text), path
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_migration_jobs_mount_no_trust_material(variant):
+    """The migration Jobs are pre-install hooks: they run before the certificate and
+    identity Secrets (release resources, or cert-manager's output) exist, so they must
+    not mount them (a pod waiting for a missing Secret would fail the install)."""
+    for name, job in by_kind(render(VARIANTS[variant]), "Job").items():
+        volumes = {v["name"] for v in pod_spec(job)["volumes"]}
+        assert not volumes & {"tls", "identity"}, name
+        env = {e["name"] for e in containers(job)[0]["env"]}
+        assert not {e for e in env if e.startswith(("HALLWAY_GRPC_TLS", "HALLWAY_IDENTITY"))}, name
+
+
+def test_health_port_is_a_value():
+    docs = render(sets=("feed.healthPort=9999",))
+    feed = containers(by_kind(docs, "Deployment")["hallway-feed"])[0]
+    assert feed["readinessProbe"]["grpc"] == {"port": 9999}
+    assert {"name": "health", "containerPort": 9999, "protocol": "TCP"} in feed["ports"]
+    assert {"name": "HALLWAY_GRPC_HEALTH_PORT", "value": "9999"} in feed["env"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_readiness_never_depends_on_another_service(variant):
+    """Readiness means "this process can serve": gRPC services answer the overall
+    health of their own server (no per-service name), the gateway its /readyz, which
+    does not call the backends. No probe names another component."""
+    deployments = by_kind(render(VARIANTS[variant]), "Deployment")
+    for name, dep in deployments.items():
+        c = containers(dep)[0]
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            p = c[probe]
+            assert "exec" not in p and "tcpSocket" not in p, (name, probe)
+            if "grpc" in p:
+                assert set(p["grpc"]) == {"port"}, (name, probe)
+            else:
+                assert p["httpGet"]["port"] == "http" and "host" not in p["httpGet"], name
 
 
 def test_mesh_mode_turns_builtin_tls_off_but_keeps_identity(tmp_path):
@@ -476,12 +551,59 @@ def test_mesh_mode_turns_builtin_tls_off_but_keeps_identity(tmp_path):
         assert any(k.startswith("HALLWAY_IDENTITY_") for k in env), name
 
 
-def test_cert_manager_issues_one_certificate_per_component(tmp_path):
-    values = tmp_path / "cm.yaml"
-    values.write_text("tls:\n  source: certManager\n")
-    certs = by_kind(render([values]), "Certificate")
+def test_cert_manager_issues_one_certificate_per_component():
+    docs = render([VALUES_CERT_MANAGER])
+    certs = by_kind(docs, "Certificate")
+    components = {f"hallway-{s}" for s in (*GRPC_SERVICES, "gateway")}
+    assert set(certs) == components | {"hallway-ca"}
+    for name in components:
+        spec = certs[name]["spec"]
+        assert spec["secretName"] == f"{name}-tls"
+        assert spec["dnsNames"] == [
+            name,
+            f"{name}.hallway.svc",
+            f"{name}.hallway.svc.cluster.local",
+        ]
+        assert spec["issuerRef"] == {
+            "name": "hallway-ca",
+            "kind": "Issuer",
+            "group": "cert-manager.io",
+        }
+        assert "client auth" in spec["usages"]
+        # the gateway only calls: a client certificate
+        assert ("server auth" in spec["usages"]) == (name != "hallway-gateway"), name
+    # quick-start chain: selfSigned Issuer -> CA Certificate -> CA Issuer
+    issuers = by_kind(docs, "Issuer")
+    assert issuers["hallway-selfsigned"]["spec"] == {"selfSigned": {}}
+    assert certs["hallway-ca"]["spec"]["isCA"] is True
+    assert certs["hallway-ca"]["spec"]["issuerRef"]["name"] == "hallway-selfsigned"
+    assert issuers["hallway-ca"]["spec"] == {"ca": {"secretName": "hallway-ca"}}
+    # the pods mount what cert-manager writes; nothing is generated by Helm
+    assert not {n for n in by_kind(docs, "Secret") if n.endswith(("-tls", "-ca"))}
+    volumes = {
+        v["name"]: v for v in pod_spec(by_kind(docs, "Deployment")["hallway-feed"])["volumes"]
+    }
+    assert volumes["tls"]["secret"]["secretName"] == "hallway-feed-tls"
+
+
+def test_cert_manager_with_your_issuer(tmp_path):
+    values = tmp_path / "issuer.yaml"
+    values.write_text(
+        "tls:\n  source: certManager\n  certManager:\n    selfSignedCA: {enabled: false}\n"
+        "    issuerRef: {name: corp-ca, kind: ClusterIssuer}\n"
+    )
+    docs = render([values])
+    assert not by_kind(docs, "Issuer")
+    certs = by_kind(docs, "Certificate")
     assert set(certs) == {f"hallway-{s}" for s in (*GRPC_SERVICES, "gateway")}
-    spec = certs["hallway-feed"]["spec"]
-    assert spec["secretName"] == "hallway-feed-tls"
-    assert "client auth" in spec["usages"] and "server auth" in spec["usages"]
-    assert "hallway-feed.hallway.svc" in spec["dnsNames"]
+    assert certs["hallway-profile"]["spec"]["issuerRef"] == {
+        "name": "corp-ca",
+        "kind": "ClusterIssuer",
+        "group": "cert-manager.io",
+    }
+    values.write_text(
+        "tls:\n  source: certManager\n  certManager:\n    selfSignedCA: {enabled: false}\n"
+    )
+    proc = helm_template([values], check=False)
+    assert proc.returncode != 0
+    assert "tls.certManager.issuerRef.name is required" in proc.stderr

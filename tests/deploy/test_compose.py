@@ -86,7 +86,8 @@ def test_every_hallway_env_var_is_documented(compose):
     assert in_chart - documented == set(), "the chart sets undocumented variables"
     # compose and chart speak the same language: the chart covers what compose sets,
     # except development mode, which the local topology uses and the chart never sets
-    assert in_compose - in_chart == {"HALLWAY_DEV_MODE", "HALLWAY_DEV_LOGIN"}
+    # (the chart sets HALLWAY_DEV_LOGIN, to false)
+    assert in_compose - in_chart == {"HALLWAY_DEV_MODE"}
 
 
 def test_compose_gives_each_service_its_settings(compose):
