@@ -96,9 +96,7 @@ def _claims(sub: str, **over: Any) -> dict[str, Any]:
 
 
 def _dev_key() -> Any:
-    return serialization.load_pem_private_key(
-        (_pki() / "identity.key").read_bytes(), password=None
-    )
+    return serialization.load_pem_private_key((_pki() / "identity.key").read_bytes(), password=None)
 
 
 def _signed(claims: dict[str, Any]) -> str:
@@ -114,9 +112,9 @@ def _unsigned(alg: str, claims: dict[str, Any], key: bytes = b"") -> str:
 
 # name -> identity token (for a fresh person id)
 BAD_IDENTITIES: dict[str, Callable[[str], str]] = {
-    "signed by another key": lambda me: IdentitySigner(
-        ed25519.Ed25519PrivateKey.generate()
-    ).sign(me),
+    "signed by another key": lambda me: IdentitySigner(ed25519.Ed25519PrivateKey.generate()).sign(
+        me
+    ),
     "expired": lambda me: _signed(
         _claims(me, iat=int(time.time()) - 600, exp=int(time.time()) - 60)
     ),
@@ -164,7 +162,9 @@ async def test_transport_without_mutual_tls_is_refused(
             assert code == grpc.StatusCode.UNAVAILABLE, f"{name} {what}: {code}"
         # ... and the health check is no way around it either.
         async with _channel(system, name, creds) as ch:
-            code = await _code(health_pb2_grpc.HealthStub(ch).Check, health_pb2.HealthCheckRequest())
+            code = await _code(
+                health_pb2_grpc.HealthStub(ch).Check, health_pb2.HealthCheckRequest()
+            )
             assert code == grpc.StatusCode.UNAVAILABLE, f"{name} health {what}: {code}"
 
 
@@ -249,14 +249,20 @@ async def test_person_a_cannot_act_on_person_b(system: System, cast: Cast) -> No
         )
         assert again.text == "B's post"
 
-        before = await profile.GetPerson(profile_pb2.GetPersonRequest(id=b.id), timeout=TIMEOUT, metadata=as_b)
+        before = await profile.GetPerson(
+            profile_pb2.GetPersonRequest(id=b.id), timeout=TIMEOUT, metadata=as_b
+        )
         req = profile_pb2.UpdatePersonRequest(id=b.id, title="set by A")
         assert await _code(profile.UpdatePerson, req, as_a) == grpc.StatusCode.PERMISSION_DENIED
-        after = await profile.GetPerson(profile_pb2.GetPersonRequest(id=b.id), timeout=TIMEOUT, metadata=as_b)
+        after = await profile.GetPerson(
+            profile_pb2.GetPersonRequest(id=b.id), timeout=TIMEOUT, metadata=as_b
+        )
         assert after.title == before.title and after.version == before.version
 
         # A follows B: B gets a notification; A can neither see it nor mark it read.
-        await profile.Follow(profile_pb2.FollowRequest(followee_id=b.id), metadata=as_a, timeout=TIMEOUT)
+        await profile.Follow(
+            profile_pb2.FollowRequest(followee_id=b.id), metadata=as_a, timeout=TIMEOUT
+        )
 
         async def b_inbox() -> Any:
             resp = await inbox.ListNotifications(
