@@ -22,6 +22,7 @@ from hallway.search.v1 import search_pb2
 from hallway_common.audit import audit
 from hallway_common.logs import get_logger
 from hallway_gateway import convert, models
+from hallway_gateway.auth import unauthorized
 from hallway_gateway.deps import Caller, Services, WriteLimited, is_uuid, resolve_person_id
 from hallway_gateway.problems import PROBLEM_JSON, Problem, from_rpc_error
 
@@ -417,6 +418,13 @@ async def notification_stream(
     cookies). The stream ends when the client goes away; EventSource reconnects by
     itself after a dropped connection (the `retry` hint is 5 s)."""
     settings = request.app.state.settings
+    # A token outlives a deactivated or erased person: a stream must not.
+    try:
+        await backends.profile.GetPerson(profile_pb2.GetPersonRequest(id=caller.person_id))
+    except Problem as exc:
+        if exc.status == 404:
+            raise unauthorized("the token's person does not exist") from None
+        raise
     call = backends.notification.stub.StreamNotifications(
         notification_pb2.StreamNotificationsRequest(),
         metadata=backends.notification.metadata() if backends.notification.metadata else None,

@@ -16,7 +16,11 @@ from starlette.responses import Response
 from hallway_common.logs import get_logger
 from hallway_gateway import api, problems, web
 from hallway_gateway.backends import Backends, record_backend_health, watch_backends
-from hallway_gateway.middleware import BodyLimitMiddleware, ObservabilityMiddleware
+from hallway_gateway.middleware import (
+    BodyLimitMiddleware,
+    ObservabilityMiddleware,
+    SecurityHeadersMiddleware,
+)
 from hallway_gateway.ratelimit import TokenBucketLimiter
 from hallway_gateway.settings import GatewaySettings
 
@@ -85,6 +89,11 @@ def create_app(
     problems.install(app)
     # Last added is outermost: metrics see every answer, including 413s.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        max_header_bytes=settings.max_header_bytes,
+        hsts=settings.cookie_secure,
+    )
     app.add_middleware(ObservabilityMiddleware)
 
     app.include_router(api.router)

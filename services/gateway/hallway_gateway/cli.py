@@ -30,6 +30,9 @@ def serve(settings: GatewaySettings) -> None:
         log_config=None,  # keep our JSON handlers on the root logger
         access_log=False,  # the gateway writes its own access lines with the route template
         proxy_headers=True,
+        server_header=False,  # no product banner for scanners
+        # h11 refuses a header block over this size before the app sees it.
+        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
         timeout_graceful_shutdown=10,
     )
 

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from hallway_common.audit import audit
 from hallway_common.logs import get_logger
 
 log = get_logger(__name__)
@@ -120,16 +121,36 @@ def from_rpc_error(exc: grpc.aio.AioRpcError | grpc.RpcError, service: str = "")
     return Problem(status, details or _title(status), slug=slug)
 
 
+# Refusals that are security events, by status: who was refused what, and why.
+_AUDITED = {401: "authn", 403: "authz", 429: "ratelimit"}
+
+
+def _audit_refusal(request: Request, exc: Problem) -> None:
+    event = _AUDITED.get(exc.status)
+    if event is None:
+        return
+    principal = getattr(request.state, "principal", None)
+    audit(
+        event,
+        "failure" if exc.status == 401 else "denied",
+        actor=principal.person_id if principal else "",
+        target=f"{request.method} {request.url.path}",
+        reason=exc.detail,
+    )
+
+
 def install(app: FastAPI) -> None:
     """Turn every error path (ours, FastAPI's, Starlette's, gRPC's) into problem+json."""
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
+        _audit_refusal(request, exc)
         return problem_response(request, exc)
 
     @app.exception_handler(grpc.aio.AioRpcError)
     async def _rpc(request: Request, exc: grpc.aio.AioRpcError) -> Response:
         problem = from_rpc_error(exc)
+        _audit_refusal(request, problem)
         if problem.status >= 500:
             log.warning("backend call failed", code=exc.code().name, details=exc.details())
         return problem_response(request, problem)

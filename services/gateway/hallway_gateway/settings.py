@@ -42,6 +42,8 @@ class GatewaySettings(TrustSettings):
     grpc_deadline_seconds: float = Field(default=3.0, gt=0, le=60)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # All request headers together (cookies included); larger requests get 431.
+    max_header_bytes: int = Field(default=16 * 1024, ge=2048, le=256 * 1024)
     # Writes (posts, follows, profile changes) per person per minute, per replica.
     write_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)

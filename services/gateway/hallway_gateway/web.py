@@ -8,7 +8,9 @@ production sign-in will be OIDC.
 
 from __future__ import annotations
 
+import hmac
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -22,6 +24,7 @@ from hallway.feed.v1 import feed_pb2
 from hallway.notification.v1 import notification_pb2
 from hallway.profile.v1 import profile_pb2
 from hallway.search.v1 import search_pb2
+from hallway_common.audit import audit
 from hallway_gateway import convert
 from hallway_gateway.auth import COOKIE_NAME, Principal, mint_token, optional_principal
 from hallway_gateway.backends import Backends
@@ -75,16 +78,51 @@ def _backends(request: Request) -> Backends:
     return acting_backends(request)
 
 
+CSRF_COOKIE = "hallway_csrf"
+CSRF_FIELD = "csrf"
+
+
+def _csrf_token(request: Request) -> str:
+    """The browser's CSRF token (double submit): the cookie's value, or a new one."""
+    token = request.cookies.get(CSRF_COOKIE, "")
+    if len(token) != 43:  # token_urlsafe(32)
+        token = getattr(request.state, "new_csrf", "") or secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    return token
+
+
+def _check_csrf(request: Request, form: dict[str, list[str]]) -> bool:
+    """The form carries the token of the cookie: a page of ours made this request.
+    (A cross-site page can make the browser send the cookie, but cannot read it.)"""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = (form.get(CSRF_FIELD) or [""])[0]
+    ok = len(cookie) == 43 and hmac.compare_digest(cookie, sent)
+    if not ok:
+        audit("csrf", "denied", target=request.url.path)
+    return ok
+
+
 def _render(
     request: Request, name: str, me: Principal | None, status: int = 200, **ctx: Any
 ) -> Response:
-    return templates.TemplateResponse(
+    csrf = _csrf_token(request)
+    response = templates.TemplateResponse(
         request,
         name,
-        {"me": me, "dev_login": request.app.state.settings.dev_login, **ctx},
+        {"me": me, "dev_login": request.app.state.settings.dev_login, "csrf": csrf, **ctx},
         status_code=status,
         headers={"Cache-Control": "no-store"},
     )
+    if getattr(request.state, "new_csrf", ""):
+        response.set_cookie(
+            CSRF_COOKIE,
+            csrf,
+            httponly=True,
+            samesite="strict",
+            secure=request.app.state.settings.cookie_secure,
+            path="/",
+        )
+    return response
 
 
 def _error(request: Request, me: Principal | None, exc: Problem) -> Response:
@@ -157,6 +195,15 @@ async def login(request: Request) -> Response:
     if len(body) > MAX_LOGIN_BODY:
         raise Problem(413, "form too large", slug="payload-too-large")
     form = parse_qs(body.decode("utf-8", "replace"))
+    if not _check_csrf(request, form):
+        return _render(
+            request,
+            "login.html",
+            None,
+            status=403,
+            people=[],
+            error="This sign-in form has expired; please try again.",
+        )
     handle = (form.get("handle") or [""])[0].strip().lstrip("@").lower()[:64]
     try:
         person = await _backends(request).profile.GetPerson(
@@ -164,6 +211,7 @@ async def login(request: Request) -> Response:
         )
     except Problem as exc:
         message = "No one has that handle." if exc.status in (400, 404) else exc.detail
+        audit("signin", "failure", target=handle, reason=message)
         return _render(
             request, "login.html", None, status=exc.status, people=[], error=message, handle=handle
         )
@@ -174,6 +222,7 @@ async def login(request: Request) -> Response:
         person.handle,
         settings.session_ttl_seconds,
     )
+    audit("signin", "success", actor=person.id, reason="development sign-in")
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -188,7 +237,14 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/ui/logout")
-async def logout() -> Response:
+async def logout(request: Request) -> Response:
+    body = await request.body()
+    if len(body) > MAX_LOGIN_BODY:
+        raise Problem(413, "form too large", slug="payload-too-large")
+    if not _check_csrf(request, parse_qs(body.decode("utf-8", "replace"))):
+        raise Problem(403, "cross-site request refused", slug="csrf")
+    me = optional_principal(request)
+    audit("signout", "success", actor=me.person_id if me else "")
     response = RedirectResponse("/ui/login", status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/")
     return response

@@ -11,6 +11,7 @@ from gateway_fakes import harness
 from prometheus_client.parser import text_string_to_metric_families
 
 from hallway.notification.v1 import notification_pb2
+from hallway.profile.v1 import profile_pb2
 
 EXPECTED_ROUTES = {
     ("get", "/api/v1/me"),
@@ -176,3 +177,27 @@ def test_sse_when_service_down_is_503(h) -> None:  # type: ignore[no-untyped-def
 
 def test_sse_requires_auth(h) -> None:  # type: ignore[no-untyped-def]
     assert h.client.get("/api/v1/notifications/stream").status_code == 401
+
+
+def test_the_live_stream_refuses_a_token_whose_person_is_gone(h) -> None:  # type: ignore[no-untyped-def]
+    ghost = profile_pb2.Person(id=str(uuid.uuid4()), handle="ghost")  # never in the directory
+    resp = h.client.get("/api/v1/notifications/stream", headers=h.auth(ghost))
+    assert resp.status_code == 401
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert h.notification.called("StreamNotifications") == []
+
+
+def test_refusals_are_audited(h) -> None:  # type: ignore[no-untyped-def]
+    def count(event: str, outcome: str) -> float:
+        return sum(
+            s.value
+            for s in _samples(h, "hallway_security_events_total")
+            if s.labels == {"event": event, "outcome": outcome}
+        )
+
+    ada, bob = h.profile.add("ada"), h.profile.add("bob")
+    before = (count("authn", "failure"), count("authz", "denied"))
+    h.client.get("/api/v1/me", headers={"Authorization": "Bearer forged.token.here"})
+    h.client.patch(f"/api/v1/people/{ada.id}", json={"title": "x"}, headers=h.auth(bob))
+    assert count("authn", "failure") == before[0] + 1
+    assert count("authz", "denied") >= before[1] + 1

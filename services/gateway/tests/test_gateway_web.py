@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 from gateway_fakes import harness
 
 from hallway_gateway.auth import COOKIE_NAME
-from hallway_gateway.web import highlight_segments, text_segments
+from hallway_gateway.web import CSRF_COOKIE, highlight_segments, text_segments
 
 
-def _login(h, handle: str):  # type: ignore[no-untyped-def]
+def _csrf(h) -> str:  # type: ignore[no-untyped-def]
+    """The sign-in form's CSRF token (the page sets the cookie and embeds the value)."""
+    form = h.client.get("/ui/login")
+    match = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert match and h.client.cookies.get(CSRF_COOKIE) == match.group(1)
+    return match.group(1)
+
+
+def _login(h, handle: str, csrf: str | None = None):  # type: ignore[no-untyped-def]
+    token = _csrf(h) if csrf is None else csrf
     return h.client.post(
         "/ui/login",
-        content=f"handle={handle}",
+        content=f"handle={handle}&csrf={token}",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         follow_redirects=False,
     )
@@ -49,8 +60,57 @@ def test_unknown_handle_and_disabled_dev_login() -> None:
     assert _login(h, "nobody").status_code == 404
     off = harness(dev_login=False)
     off.profile.add("ada")
-    resp = _login(off, "ada")
-    assert resp.status_code == 403 and "set-cookie" not in resp.headers
+    resp = _login(off, "ada", csrf="x")
+    assert resp.status_code == 403 and f"{COOKIE_NAME}=" not in resp.headers.get("set-cookie", "")
+
+
+def test_sign_in_and_sign_out_need_the_forms_csrf_token() -> None:
+    h = harness()
+    ada = h.profile.add("ada")
+    _csrf(h)
+    for forged in ("", "A" * 43):  # missing, or not the cookie's
+        resp = _login(h, "ada", csrf=forged)
+        assert resp.status_code == 403 and COOKIE_NAME not in resp.headers.get("set-cookie", "")
+    h.client.cookies.delete(CSRF_COOKIE)
+    assert _login(h, "ada", csrf="A" * 43).status_code == 403  # no cookie at all
+    assert _login(h, "ada").status_code == 303
+    h.client.cookies.set(COOKIE_NAME, h.token(ada))
+    out = h.client.post(
+        "/ui/logout",
+        content="csrf=nope",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert out.status_code == 403
+    token = re.search(r'name="csrf" value="([^"]+)"', h.client.get("/").text).group(1)  # type: ignore[union-attr]
+    out = h.client.post(
+        "/ui/logout",
+        content=f"csrf={token}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert out.status_code == 303 and f'{COOKIE_NAME}=""' in out.headers["set-cookie"]
+
+
+def test_every_response_carries_the_security_headers() -> None:
+    h = harness(cookie_secure=True)
+    for path in ("/ui/login", "/api/v1/openapi.json", "/healthz", "/nope"):
+        headers = h.client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp, path
+        assert "frame-ancestors 'none'" in csp, path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "same-origin", path
+        assert headers["strict-transport-security"].startswith("max-age="), path
+        assert "server" not in headers, path
+    assert "strict-transport-security" not in harness().client.get("/healthz").headers
+
+
+def test_oversized_request_headers_get_431() -> None:
+    h = harness(max_header_bytes=4096)
+    resp = h.client.get("/api/v1/me", headers={"X-Padding": "x" * 5000})
+    assert resp.status_code == 431
+    assert resp.headers["content-type"].startswith("application/problem+json")
 
 
 def test_other_pages_render() -> None:
