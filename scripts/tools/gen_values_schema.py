@@ -419,6 +419,7 @@ SCHEMA = {
                                 "consumerLag": {"type": "number", "minimum": 0},
                                 "outboxBacklog": {"type": "number", "minimum": 0},
                                 "outboxOldestAgeSeconds": {"type": "number", "minimum": 0},
+                                "outboxSampleAgeSeconds": {"type": "number", "minimum": 0},
                                 "lagSampleAgeSeconds": {"type": "number", "minimum": 0},
                                 "grpcErrorRatio": {"type": "number", "minimum": 0, "maximum": 1},
                                 "grpcLatencyP99Seconds": {"type": "number", "exclusiveMinimum": 0},
