@@ -422,6 +422,8 @@ def test_notes_tell_how_to_reach_ui_and_metrics(tmp_path):
     assert "hallway-feed:9102/metrics" in notes
     assert "helm test hallway" in notes
     assert "gateway.jwt.existingSecret is not set" in notes
+    assert "mutual TLS between gateway and services (certificates: generate)" in notes
+    assert "NetworkPolicies on" in notes
 
 
 def _env(container: dict) -> dict:
