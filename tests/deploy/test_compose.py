@@ -53,7 +53,9 @@ def test_compose_topology(compose):
         assert build["dockerfile"] == f"services/{svc}/Dockerfile"
         assert build["additional_contexts"] == {"hallway-base": "service:base"}
         assert services[svc]["read_only"] is True
-    assert services["gateway"]["ports"] == ["8080:8080"]
+    # development mode (anyone can sign in as anyone) is published on loopback only
+    assert services["gateway"]["ports"] == ["127.0.0.1:8080:8080"]
+    assert services["gateway"]["environment"]["HALLWAY_DEV_MODE"] == "true"
     for svc in GRPC_SERVICES:
         assert services["gateway"]["depends_on"][svc] == {"condition": "service_healthy"}
 
