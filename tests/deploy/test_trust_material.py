@@ -73,8 +73,9 @@ def test_generated_certificates_give_mutual_tls():
 
 def test_generated_identity_keys_sign_and_verify():
     trust = _secrets()["hallway-trust"]
-    # genCA: public.pem is the certificate, which the services accept as the public key
+    # genCAWithKey: public.pem is the certificate, which the services accept as the key
     assert b"BEGIN CERTIFICATE" in trust["public.pem"]
+    assert b"BEGIN EC PRIVATE KEY" in trust["private.pem"]  # ES256, cheap per call
     signer = IdentitySigner(load_private_key(trust["private.pem"]))
     verifier = IdentityVerifier(load_public_key(trust["public.pem"]))
     person = "7d0f1c9e-2f4a-4c1b-9a53-0c8f5e1d2a3b"
