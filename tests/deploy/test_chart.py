@@ -609,3 +609,16 @@ def test_cert_manager_with_your_issuer(tmp_path):
     proc = helm_template([values], check=False)
     assert proc.returncode != 0
     assert "tls.certManager.issuerRef.name is required" in proc.stderr
+
+
+def test_network_policies_are_on_by_default_and_cover_every_port():
+    """Default render: each component's policy lists exactly the ports its container
+    opens, so a port added later needs a decision about who may reach it."""
+    docs = render()
+    policies = by_kind(docs, "NetworkPolicy")
+    for name, dep in by_kind(docs, "Deployment").items():
+        opened = {p["name"] for p in containers(dep)[0]["ports"]}
+        rules = policies[name]["spec"]["ingress"]
+        admitted = {p["port"] for rule in rules for p in rule["ports"]}
+        assert opened == admitted, (name, opened ^ admitted)
+        assert policies[name]["spec"]["policyTypes"] == ["Ingress"]
