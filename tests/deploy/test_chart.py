@@ -295,6 +295,14 @@ def test_helm_test_pod_checks_every_service():
     assert pod["spec"]["volumes"][0]["secret"]["secretName"] == "hallway-gateway-tls"
 
 
+def test_helm_test_without_gateway_uses_a_service_certificate():
+    docs = render(sets=("gateway.enabled=false",))
+    (pod,) = by_kind(docs, "Pod").values()
+    (volume,) = pod["spec"]["volumes"]
+    assert volume["secret"]["secretName"] == "hallway-profile-tls"
+    assert "hallway-profile-tls" in by_kind(docs, "Secret")
+
+
 def test_services_can_be_turned_off_one_by_one():
     docs = render(sets=("search.enabled=false", "notification.enabled=false"))
     assert set(by_kind(docs, "Deployment")) == {
