@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -43,6 +44,14 @@ def _posts_of(client: httpx.Client, who_id: str, cast: Cast) -> list[str]:
     r = client.get(f"/api/v1/people/{who_id}/posts", headers=cast.owner.headers)
     assert r.status_code == 200, r.text
     return [p["text"] for p in r.json()["items"]]
+
+
+def _csrf(client: httpx.Client) -> str:
+    """The sign-in form's CSRF token (its cookie stays in the client's jar)."""
+    page = client.get("/ui/login").text
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "the sign-in form carries a CSRF token"
+    return match.group(1)
 
 
 def _refused(resp: httpx.Response, what: str) -> None:
@@ -136,7 +145,7 @@ def test_huge_bodies_are_413_and_write_nothing(client: httpx.Client, cast: Cast)
         content=chunks(),
     )
     assert resp.status_code == 413, resp.text[:200]
-    resp = client.post("/ui/login", data={"handle": "a" * 100_000})
+    resp = client.post("/ui/login", data={"handle": "a" * 100_000, "csrf": _csrf(client)})
     assert resp.status_code == 413
     assert _posts_of(client, cast.owner.id, cast) == before
 
@@ -216,8 +225,8 @@ def test_markup_in_posts_and_names_is_escaped_in_the_page(client: httpx.Client, 
         # Reflected inputs: the search box and the sign-in error.
         body = client.get("/search", params={"q": XSS[1]}, headers=h).text
         assert XSS[1] not in body
-        body = client.post("/ui/login", data={"handle": XSS[0]}).text
-        assert XSS[0] not in body
+        body = client.post("/ui/login", data={"handle": XSS[0], "csrf": _csrf(client)}).text
+        assert "No one has that handle" in body and XSS[0] not in body
     finally:
         client.patch(url, headers=h, json={"display_name": old})
 
@@ -233,3 +242,19 @@ def test_bidi_overrides_are_isolated_in_the_page(client: httpx.Client, cast: Cas
     opening = body.rfind("<", 0, body.rfind('class="post-text"', 0, at) + 1)
     element = body[opening : body.index(">", opening) + 1]
     assert 'dir="auto"' in element or element.startswith("<bdi"), element
+
+
+def test_sign_in_needs_the_forms_csrf_token(
+    client: httpx.Client, base_url: str, cast: Cast
+) -> None:
+    token = _csrf(client)
+    with httpx.Client(base_url=base_url, timeout=15) as victim:
+        # A cross-site form cannot read the victim's cookie: it sends its own token.
+        _csrf(victim)
+        resp = victim.post("/ui/login", data={"handle": cast.owner.handle, "csrf": token})
+        assert resp.status_code == 403
+        assert "hallway_token" not in resp.cookies
+    resp = client.post("/ui/login", data={"handle": cast.owner.handle, "csrf": "x" * 43})
+    assert resp.status_code == 403 and "hallway_token" not in resp.cookies
+    resp = client.post("/ui/login", data={"handle": cast.owner.handle, "csrf": token})
+    assert resp.status_code == 303 and resp.cookies.get("hallway_token")
