@@ -317,3 +317,38 @@ async def test_admin_identity_can_provision(system: System) -> None:
     """Control for the test above: the refusals are about the role, not the RPC."""
     person = await provision(system, f"prov{uuid.uuid4().hex[:8]}")
     assert person.id
+
+
+SERVICE_NAMES = {
+    "profile": "hallway.profile.v1.ProfileService",
+    "feed": "hallway.feed.v1.FeedService",
+    "search": "hallway.search.v1.SearchService",
+    "notification": "hallway.notification.v1.NotificationService",
+}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_every_rpc_needs_an_identity(system: System, name: str) -> None:
+    """Not just one probe: each method of the service, unary or streaming, refuses a
+    call with no token or another key's token before doing anything."""
+    from google.protobuf import descriptor_pool, message_factory
+
+    service = descriptor_pool.Default().FindServiceByName(SERVICE_NAMES[name])
+    forged = ((METADATA_KEY, BAD_IDENTITIES["signed by another key"](str(uuid.uuid4()))),)
+    async with _channel(system, name, _mtls()) as ch:
+        for method in service.methods:
+            request = message_factory.GetMessageClass(method.input_type)()
+            path = f"/{service.full_name}/{method.name}"
+            make = ch.unary_stream if method.server_streaming else ch.unary_unary
+            call = make(path, request_serializer=lambda m: m.SerializeToString())
+            for metadata in (None, forged):
+                try:
+                    result = call(request, timeout=TIMEOUT, metadata=metadata)
+                    if method.server_streaming:
+                        await result.read()
+                    else:
+                        await result
+                    code = grpc.StatusCode.OK
+                except grpc.aio.AioRpcError as exc:
+                    code = exc.code()
+                assert code == grpc.StatusCode.UNAUTHENTICATED, f"{path} {metadata}: {code}"
