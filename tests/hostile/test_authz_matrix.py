@@ -4,7 +4,8 @@ The table below is the contract. Its (method, path) set must equal the running
 gateway's OpenAPI document plus its HTML/ops routes, so a new endpoint without a row
 fails here. "owner" is the person in ``{person_id}`` or the author of ``{post_id}``;
 on endpoints without an owned resource, owner and other are both just "a person".
-After every refused cell, the owner's profile, followers and posts are unchanged.
+After every refused cell, the owner's profile, followers and posts are unchanged, and
+every answer carries the security headers and no server banner.
 """
 
 from __future__ import annotations
@@ -157,6 +158,17 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
     return resp
 
 
+def _hardened(resp: httpx.Response, what: str) -> None:
+    """Every answer, refusal or not, carries the browser hardening and no server banner."""
+    h = resp.headers
+    assert "server" not in h, f"{what}: server banner {h['server']!r}"
+    assert h.get("x-content-type-options") == "nosniff", what
+    csp = h.get("content-security-policy", "")
+    assert "frame-ancestors 'none'" in csp, f"{what}: CSP {csp!r}"
+    script = next((d for d in csp.split(";") if d.strip().startswith("script-src")), "")
+    assert script and "unsafe-inline" not in script, f"{what}: {script!r}"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "expected"),
     [(m, p, dict(zip(CALLERS, row, strict=True))) for m, p, *row in MATRIX],
@@ -172,6 +184,7 @@ def test_matrix_row(
         want = expected[who.name]
         if resp.status_code >= 400 and path.startswith("/api/"):
             assert resp.headers["content-type"].startswith("application/problem+json")
+        _hardened(resp, f"{method} {path} as {who.name}")
         if want == LOGIN and who.name == A:
             assert resp.headers["location"] == "/ui/login"
     ok = {
