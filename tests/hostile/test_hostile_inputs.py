@@ -258,3 +258,40 @@ def test_sign_in_needs_the_forms_csrf_token(
     assert resp.status_code == 403 and "hallway_token" not in resp.cookies
     resp = client.post("/ui/login", data={"handle": cast.owner.handle, "csrf": token})
     assert resp.status_code == 303 and resp.cookies.get("hallway_token")
+
+
+@pytest.mark.parametrize("char", CONTROLS + ONE_LINE_ONLY, ids=lambda c: f"U+{ord(c):04X}")
+def test_control_characters_in_the_sign_in_form(client: httpx.Client, char: str) -> None:
+    resp = client.post("/ui/login", data={"handle": f"ow{char}ner", "csrf": _csrf(client)})
+    assert 400 <= resp.status_code < 500, resp.status_code
+    assert "hallway_token" not in resp.cookies
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"text": ' + "[" * 20_000 + "]" * 20_000 + "}",
+        '{"text": "\\ud800"}',  # a lone surrogate
+        '{"text": 1e999999}',
+        "\xff\xfe{",
+        "[]",
+        "null",
+    ],
+    ids=[
+        "deep nesting",
+        "lone surrogate",
+        "huge number",
+        "not utf-8",
+        "array",
+        "null",
+    ],
+)
+def test_malformed_json_is_4xx(client: httpx.Client, cast: Cast, body: str) -> None:
+    before = _posts_of(client, cast.owner.id, cast)
+    resp = client.post(
+        "/api/v1/posts",
+        headers={**cast.owner.headers, "content-type": "application/json"},
+        content=body.encode("utf-8", "surrogateescape") if body[0] != "\xff" else b"\xff\xfe{",
+    )
+    _refused(resp, body[:40])
+    assert _posts_of(client, cast.owner.id, cast) == before
