@@ -145,6 +145,9 @@ async def update_person(
         raise Problem(400, "display_name cannot be null", slug="invalid-argument")
     changes = {k: v if v is not None else "" for k, v in changes.items()}
     p = await backends.profile.UpdatePerson(profile_pb2.UpdatePersonRequest(id=target, **changes))
+    if caller.is_admin and (target != caller.person_id or "email" in changes):
+        # An administrator acting on someone's profile, or provisioning an address.
+        audit("person.update", "success", actor=caller.person_id, target=target)
     return convert.person(p)
 
 

@@ -201,3 +201,22 @@ def test_refusals_are_audited(h) -> None:  # type: ignore[no-untyped-def]
     h.client.patch(f"/api/v1/people/{ada.id}", json={"title": "x"}, headers=h.auth(bob))
     assert count("authn", "failure") == before[0] + 1
     assert count("authz", "denied") >= before[1] + 1
+
+
+def test_admin_actions_are_audited(h) -> None:  # type: ignore[no-untyped-def]
+    def count(event: str, outcome: str) -> float:
+        return sum(
+            s.value
+            for s in _samples(h, "hallway_security_events_total")
+            if s.labels == {"event": event, "outcome": outcome}
+        )
+
+    ada, bob = h.profile.add("ada"), h.profile.add("bob")
+    before = count("person.update", "success")
+    h.client.patch(f"/api/v1/people/{ada.id}", json={"title": "own"}, headers=h.auth(ada))
+    assert count("person.update", "success") == before  # editing oneself is no admin action
+    resp = h.client.patch(
+        f"/api/v1/people/{ada.id}", json={"title": "CEO"}, headers=h.auth(bob, roles=["admin"])
+    )
+    assert resp.status_code == 200, resp.text
+    assert count("person.update", "success") == before + 1

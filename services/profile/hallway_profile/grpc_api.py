@@ -96,7 +96,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
             )
             raise PermissionDenied("only provisioning (an administrator) may set e-mail addresses")
         row = await people.do_update_person(self.pool, self.prefix, target, changes)
-        if actor.is_admin and actor.person_id != str(target):
+        if actor.is_admin and (actor.person_id != str(target) or "email" in changes):
             audit("person.update", "success", actor=actor.subject, target=str(target))
         return to_proto(row)
 
