@@ -7,11 +7,12 @@ import uuid
 
 import grpc
 import pytest
-from gateway_fakes import harness
+from gateway_fakes import harness, rpc_error
 from prometheus_client.parser import text_string_to_metric_families
 
 from hallway.notification.v1 import notification_pb2
 from hallway.profile.v1 import profile_pb2
+from hallway_gateway.auth import COOKIE_NAME
 
 EXPECTED_ROUTES = {
     ("get", "/api/v1/me"),
@@ -166,7 +167,6 @@ def test_sse_relays_stream() -> None:
 
 def test_sse_when_service_down_is_503(h) -> None:  # type: ignore[no-untyped-def]
     import grpc
-    from gateway_fakes import rpc_error
 
     ada = h.profile.add("ada")
     h.notification.stream_messages = [rpc_error(grpc.StatusCode.UNAVAILABLE, "down")]
@@ -220,3 +220,71 @@ def test_admin_actions_are_audited(h) -> None:  # type: ignore[no-untyped-def]
     )
     assert resp.status_code == 200, resp.text
     assert count("person.update", "success") == before + 1
+
+
+class _Down(dict):
+    """``Fake.fail`` for a service that is down: every method answers UNAVAILABLE."""
+
+    def __contains__(self, method: object) -> bool:
+        return True
+
+    def __getitem__(self, method: str) -> tuple[grpc.StatusCode, str]:
+        return (grpc.StatusCode.UNAVAILABLE, "connection refused")
+
+
+# Every endpoint that calls a backend, and the one service it cannot do without.
+_ENDPOINTS = [
+    ("GET", "/api/v1/me", None, "profile"),
+    ("GET", "/api/v1/people", None, "profile"),
+    ("GET", "/api/v1/people/{bob}", None, "profile"),
+    ("PATCH", "/api/v1/people/{ada}", {"title": "x"}, "profile"),
+    ("POST", "/api/v1/people/{bob}/follow", None, "profile"),
+    ("DELETE", "/api/v1/people/{bob}/follow", None, "profile"),
+    ("GET", "/api/v1/people/{bob}/followers", None, "profile"),
+    ("GET", "/api/v1/people/{bob}/following", None, "profile"),
+    ("POST", "/api/v1/posts", {"text": "hello"}, "feed"),
+    ("GET", "/api/v1/posts/{post}", None, "feed"),
+    ("DELETE", "/api/v1/posts/{post}", None, "feed"),
+    ("GET", "/api/v1/timeline/home", None, "feed"),
+    ("GET", "/api/v1/people/{bob}/posts", None, "feed"),
+    ("GET", "/api/v1/search/posts?q=x", None, "search"),
+    ("GET", "/api/v1/search/people?q=x", None, "search"),
+    ("GET", "/api/v1/notifications", None, "notification"),
+    ("POST", "/api/v1/notifications/read", {"all": True}, "notification"),
+    ("GET", "/api/v1/notifications/stream", None, "notification"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "service"), _ENDPOINTS)
+def test_a_down_backend_is_a_503_naming_it_on_every_endpoint(  # type: ignore[no-untyped-def]
+    h, method: str, path: str, body: dict | None, service: str
+) -> None:
+    ada, bob = h.profile.add("ada"), h.profile.add("bob")
+    post = h.feed.add(ada.id, "mine")
+    if service == "notification":
+        h.notification.stream_messages = [
+            rpc_error(grpc.StatusCode.UNAVAILABLE, "connection refused")
+        ]
+    getattr(h, service).fail = _Down()
+    url = path.format(ada=ada.id, bob=bob.id, post=post.id)
+    resp = h.client.request(method, url, json=body, headers=h.auth(ada))
+    assert resp.status_code == 503, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    problem = resp.json()
+    assert problem["service"] == service and service in problem["detail"]
+    assert h.client.get("/readyz").status_code == 200
+
+
+def test_the_web_page_degrades_per_section() -> None:
+    h = harness()
+    ada = h.profile.add("ada")
+    h.feed.add(ada.id, "still here")
+    h.search.fail = _Down()
+    h.client.cookies.set(COOKIE_NAME, h.token(ada))
+    home = h.client.get("/")
+    assert home.status_code == 200 and "still here" in home.text  # search's outage is not home's
+    # The search page alone says so, inside the page's own frame (HTML, not a bare 5xx).
+    page = h.client.get("/search?q=x")
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert "search service is unavailable" in page.text
+    assert h.client.get("/notifications").status_code == 200
