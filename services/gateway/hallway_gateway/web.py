@@ -79,12 +79,19 @@ def _backends(request: Request) -> Backends:
 
 
 CSRF_COOKIE = "hallway_csrf"
+# Over HTTPS the cookie is __Host- prefixed: browsers then refuse one set by a sibling
+# subdomain (cookie tossing), which would otherwise defeat the double submit.
+SECURE_CSRF_COOKIE = "__Host-" + CSRF_COOKIE
 CSRF_FIELD = "csrf"
+
+
+def csrf_cookie_name(request: Request) -> str:
+    return SECURE_CSRF_COOKIE if request.app.state.settings.cookie_secure else CSRF_COOKIE
 
 
 def _csrf_token(request: Request) -> str:
     """The browser's CSRF token (double submit): the cookie's value, or a new one."""
-    token = request.cookies.get(CSRF_COOKIE, "")
+    token = request.cookies.get(csrf_cookie_name(request), "")
     if len(token) != 43:  # token_urlsafe(32)
         token = getattr(request.state, "new_csrf", "") or secrets.token_urlsafe(32)
         request.state.new_csrf = token
@@ -94,7 +101,7 @@ def _csrf_token(request: Request) -> str:
 def _check_csrf(request: Request, form: dict[str, list[str]]) -> bool:
     """The form carries the token of the cookie: a page of ours made this request.
     (A cross-site page can make the browser send the cookie, but cannot read it.)"""
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    cookie = request.cookies.get(csrf_cookie_name(request), "")
     sent = (form.get(CSRF_FIELD) or [""])[0]
     ok = len(cookie) == 43 and hmac.compare_digest(cookie, sent)
     if not ok:
@@ -115,7 +122,7 @@ def _render(
     )
     if getattr(request.state, "new_csrf", ""):
         response.set_cookie(
-            CSRF_COOKIE,
+            csrf_cookie_name(request),
             csrf,
             httponly=True,
             samesite="strict",

@@ -7,7 +7,12 @@ import re
 from gateway_fakes import harness
 
 from hallway_gateway.auth import COOKIE_NAME
-from hallway_gateway.web import CSRF_COOKIE, highlight_segments, text_segments
+from hallway_gateway.web import (
+    CSRF_COOKIE,
+    SECURE_CSRF_COOKIE,
+    highlight_segments,
+    text_segments,
+)
 
 
 def _csrf(h) -> str:  # type: ignore[no-untyped-def]
@@ -153,3 +158,12 @@ def test_segments() -> None:
         (True, "b"),
         (False, " <i>c</i>"),
     ]
+
+
+def test_secure_cookies_use_the_host_prefix_for_csrf() -> None:
+    h = harness(cookie_secure=True)
+    resp = h.client.get("/ui/login")
+    cookie = next(c for c in resp.headers.get_list("set-cookie") if "csrf" in c)
+    assert cookie.startswith(f"{SECURE_CSRF_COOKIE}=")  # no sibling subdomain can set it
+    assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+    assert resp.headers["strict-transport-security"].startswith("max-age=")
