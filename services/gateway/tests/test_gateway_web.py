@@ -167,3 +167,17 @@ def test_secure_cookies_use_the_host_prefix_for_csrf() -> None:
     assert cookie.startswith(f"{SECURE_CSRF_COOKIE}=")  # no sibling subdomain can set it
     assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
     assert resp.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_search_page_isolates_bidirectional_text() -> None:
+    """A right-to-left override in a name, a post or the query cannot reorder the page."""
+    h = harness()
+    rlo = "\u202e"
+    ada = h.profile.add("ada", f"{rlo}evil")
+    h.feed.add(ada.id, f"shipping {rlo}reversed")
+    _login(h, "ada")
+    page = h.client.get("/search", params={"q": f"shipping{rlo}"}).text
+    assert f"<bdi>shipping{rlo}</bdi>" in page  # the query in the heading
+    page = h.client.get("/search", params={"q": "shipping"}).text
+    assert f"<bdi>{rlo}evil</bdi>" in page  # the author of a hit
+    assert '<p class="post-text" dir="auto">' in page  # the hit's text

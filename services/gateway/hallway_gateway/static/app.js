@@ -58,7 +58,7 @@
   // Same structure as the post macro in templates/_macros.html.
   const TOKENS = /(@[a-z0-9][a-z0-9._-]{0,30}[a-z0-9]|#[\w-]{1,100})/i;  // "@ada." ends a sentence
   function postText(text) {
-    const p = el("p", { class: "post-text" });
+    const p = el("p", { class: "post-text", dir: "auto" });  // isolate bidi text
     text.split(TOKENS).forEach((part, i) => {
       if (!part) return;
       if (i % 2 === 0) p.append(document.createTextNode(part));
@@ -71,7 +71,9 @@
   function renderPost(post) {
     const author = post.author || {};
     const head = el("header", { class: "post-head" }, [
-      el("a", { class: "author", href: "/u/" + encodeURIComponent(author.handle || post.author_id), text: author.display_name || post.author_id }),
+      el("a", { class: "author", href: "/u/" + encodeURIComponent(author.handle || post.author_id) }, [
+        el("bdi", { text: author.display_name || post.author_id }),
+      ]),
     ]);
     if (author.handle) head.append(" ", el("span", { class: "handle", text: "@" + author.handle }));
     if (post.created_at) {
@@ -205,7 +207,7 @@
     const actor = n.actor || {};
     const verb = n.kind === "mention" ? " mentioned you " : n.kind === "new_follower" ? " started following you " : " ";
     const li = el("li", { class: "card notification" + (n.read ? "" : " unread") }, [
-      el("a", { href: "/u/" + encodeURIComponent(actor.handle || n.actor_id), text: actor.display_name || n.actor_id }),
+      el("a", { href: "/u/" + encodeURIComponent(actor.handle || n.actor_id) }, [el("bdi", { text: actor.display_name || n.actor_id })]),
       verb,
     ]);
     if (n.created_at) {
@@ -213,7 +215,7 @@
       formatTime(t);
       li.append(t);
     }
-    if (n.snippet) li.append(el("p", { class: "snippet", text: n.snippet }));
+    if (n.snippet) li.append(el("p", { class: "snippet", dir: "auto", text: n.snippet }));
     return li;
   }
 
