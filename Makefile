@@ -55,6 +55,10 @@ lint: venv ## ruff
 test: venv ## the whole suite: unit, integration, end-to-end, crash, deploy checks
 	scripts/dev/test.sh
 
+.PHONY: faults
+faults: venv ## the full fault matrix: kill -9 / freeze every part under load, print faults x counts
+	HALLWAY_FAULTS=full scripts/dev/test.sh tests/faults -s -p no:cacheprovider
+
 .PHONY: contracts
 contracts: venv ## regenerate contracts/ (AsyncAPI per service, JSON schema per event)
 	$(PY) -m hallway_common.asyncapi
