@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import jwt
 from fastapi import Request
 
+from hallway_common.audit import audit
 from hallway_gateway.problems import Problem
 
 COOKIE_NAME = "hallway_token"
@@ -147,5 +148,10 @@ def optional_principal(request: Request) -> Principal | None:
     """The caller when a valid token is present (web pages redirect otherwise)."""
     try:
         return authenticate(request)
-    except Problem:
+    except Problem as exc:
+        if request.cookies.get(COOKIE_NAME) or request.headers.get("authorization"):
+            # A token was shown and refused (forged, expired): audited like the API's 401.
+            audit(
+                "authn", "failure", target=f"{request.method} {request.url.path}", reason=exc.detail
+            )
         return None

@@ -288,3 +288,19 @@ def test_the_web_page_degrades_per_section() -> None:
     assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
     assert "search service is unavailable" in page.text
     assert h.client.get("/notifications").status_code == 200
+
+
+def test_a_refused_session_cookie_on_a_page_is_audited(h) -> None:  # type: ignore[no-untyped-def]
+    def failures() -> float:
+        return sum(
+            s.value
+            for s in _samples(h, "hallway_security_events_total")
+            if s.labels == {"event": "authn", "outcome": "failure"}
+        )
+
+    before = failures()
+    assert h.client.get("/", follow_redirects=False).status_code == 303  # no cookie: no event
+    assert failures() == before
+    h.client.cookies.set(COOKIE_NAME, "forged.token.here")
+    assert h.client.get("/", follow_redirects=False).status_code == 303
+    assert failures() == before + 1
