@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ log = get_logger(__name__)
 
 PACKAGE = Path(__file__).parent
 OPENAPI_URL = "/api/v1/openapi.json"
+STATUS_MAX_AGE_SECONDS = 1.0
 
 DESCRIPTION = """\
 The public REST API of Hallway, the internal social network.
@@ -119,11 +121,20 @@ def create_app(
         503 naming its service instead; backend health is in /statusz and metrics)."""
         return JSONResponse({"status": "ready"})
 
+    # /statusz is public: however often it is asked, backends see at most one round of
+    # health checks per STATUS_MAX_AGE_SECONDS from this process.
+    status_lock = asyncio.Lock()
+    last_status: list[tuple[float, dict[str, str]]] = [(float("-inf"), {})]
+
     @app.get("/statusz", include_in_schema=False)
     async def statusz() -> JSONResponse:
-        """Each backend's gRPC health status, checked now (for humans and smoke tests)."""
-        status = await app.state.backends.readiness(settings.grpc_deadline_seconds)
-        record_backend_health(status)
+        """Each backend's gRPC health status, at most a second old (for humans and smoke tests)."""
+        async with status_lock:
+            checked_at, status = last_status[0]
+            if time.monotonic() - checked_at >= STATUS_MAX_AGE_SECONDS:
+                status = await app.state.backends.readiness(settings.grpc_deadline_seconds)
+                record_backend_health(status)
+                last_status[0] = (time.monotonic(), status)
         return JSONResponse({"services": status})
 
     @app.get("/metrics", include_in_schema=False)

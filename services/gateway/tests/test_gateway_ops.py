@@ -304,3 +304,11 @@ def test_a_refused_session_cookie_on_a_page_is_audited(h) -> None:  # type: igno
     h.client.cookies.set(COOKIE_NAME, "forged.token.here")
     assert h.client.get("/", follow_redirects=False).status_code == 303
     assert failures() == before + 1
+
+
+def test_statusz_checks_backends_at_most_once_a_second(h) -> None:  # type: ignore[no-untyped-def]
+    """It is public: a flood of /statusz must not become a flood of health checks."""
+    assert h.client.get("/statusz").json()["services"]["search"] == "SERVING"
+    h.health["search"] = "NOT_SERVING"
+    for _ in range(20):  # answered from the check made a moment ago
+        assert h.client.get("/statusz").json()["services"]["search"] == "SERVING"
