@@ -14,8 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NAME=kafka
 HOST=127.0.0.1
-PORT=9092            # clients (docs/conventions.md)
-CONTROLLER_PORT=9093 # KRaft quorum
+PORT="${HALLWAY_KAFKA_PORT:-9092}"                       # clients (docs/conventions.md)
+CONTROLLER_PORT="${HALLWAY_KAFKA_CONTROLLER_PORT:-9093}" # KRaft quorum
 LIBS="$CACHE/kafka/libs"
 HOME_DIR="$DATA/kafka"
 LOG_DIRS="$HOME_DIR/log-dirs" # topic partitions + __cluster_metadata

@@ -24,7 +24,8 @@ STATE="${HALLWAY_STACK_DIR:-$REPO/.local}"
 # Absolute, because servers get paths in their configs and some commands run
 # from another directory (postgres commands run from /).
 STATE="$(mkdir -p "$STATE" && cd "$STATE" && pwd)"
-CACHE="$STATE/cache"
+# Downloads can be shared by a second, private stack (HALLWAY_STACK_DIR elsewhere).
+CACHE="${HALLWAY_STACK_CACHE_DIR:-$STATE/cache}"
 DATA="$STATE/data"
 LOGS="$STATE/logs"
 RUN="$STATE/run"

@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NAME=postgres
 HOST=127.0.0.1
-PORT=5433
+PORT="${HALLWAY_PG_PORT:-5433}" # another port for a private cluster (fault suite)
 PGDATA="$DATA/postgres"
 LOG="$LOGS/postgres.log"
 ROLE=hallway

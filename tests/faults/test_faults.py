@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -267,11 +268,12 @@ async def _verify(client: httpx.AsyncClient, s: Scenario, run: Run) -> Verdict:
     return v
 
 
-Fault = Callable[[System], Awaitable[None]]
+# A fault gets the system under test and, for infrastructure faults, the private servers.
+Fault = Callable[[System, Any], Awaitable[None]]
 
 
 def kill(name: str) -> Fault:
-    async def inject(system: System) -> None:
+    async def inject(system: System, infra: Any) -> None:
         proc = system.processes[name]
         proc.kill()
         await asyncio.sleep(1.0)  # a moment down, as a node being rescheduled
@@ -281,7 +283,7 @@ def kill(name: str) -> Fault:
 
 
 def freeze(name: str) -> Fault:
-    async def inject(system: System) -> None:
+    async def inject(system: System, infra: Any) -> None:
         proc = system.processes[name]
         assert proc.proc is not None
         proc.proc.send_signal(signal.SIGSTOP)
@@ -293,13 +295,28 @@ def freeze(name: str) -> Fault:
     return inject
 
 
-QUICK = {"kill -9 feed": kill("feed"), "kill -9 notification": kill("notification")}
+def kill_infra(server: str) -> Fault:
+    async def inject(system: System, infra: Any) -> None:
+        infra.kill9(server)
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(infra.script, server, "start")
+
+    return inject
+
+
+INFRA = {"kill -9 postgresql": kill_infra("postgres"), "kill -9 kafka": kill_infra("kafka")}
+QUICK = {
+    "kill -9 feed": kill("feed"),
+    "kill -9 notification": kill("notification"),
+    "kill -9 postgresql": INFRA["kill -9 postgresql"],
+}
 FAULTS: dict[str, Fault] = {
     "kill -9 profile": kill("profile"),
     **QUICK,
     "kill -9 search": kill("search"),
     "kill -9 gateway": kill("gateway"),
     "freeze feed": freeze("feed"),
+    **INFRA,
 }
 
 
@@ -324,15 +341,25 @@ async def _canary(client: httpx.AsyncClient, s: Scenario, run: Run, unique: str)
     await eventually(seen, within=CONVERGE, interval=0.5, what="canary written after the fault")
 
 
+@pytest.fixture
+def under_test(request: pytest.FixtureRequest) -> tuple[System, Any]:
+    """The system and private servers a fault needs: infrastructure faults run on
+    private servers, started only when such a fault is selected. (A sync fixture, so
+    the async session fixtures are set up outside the running loop.)"""
+    if request.node.callspec.params["fault"] in INFRA:
+        return request.getfixturevalue("infra_system"), request.getfixturevalue("private_infra")
+    return request.getfixturevalue("fault_system"), None
+
+
 @pytest.mark.parametrize("fault", list(FAULTS if FULL else QUICK))
 async def test_fault(
     fault: str,
-    fault_system: System,
     unique: str,
     matrix: list[dict],
     fault_mint: Callable[[str, str], str],
+    under_test: tuple[System, Any],
 ) -> None:
-    system = fault_system
+    system, infra = under_test
     gateway = f"http://127.0.0.1:{system.processes['gateway'].http_port}"
     async with httpx.AsyncClient(base_url=gateway) as client:
         s = await _scenario(system, client, unique, fault_mint)
@@ -340,11 +367,14 @@ async def test_fault(
         started = asyncio.Event()
         load = asyncio.create_task(_load(client, s, run, started))
         await asyncio.wait_for(started.wait(), 120)
-        t0 = time.monotonic()
-        await FAULTS[fault](system)
-        await _canary(client, s, run, unique)
-        recovery = time.monotonic() - t0
-        await asyncio.wait_for(load, WRITE_GIVE_UP + 60)
+        try:
+            t0 = time.monotonic()
+            await FAULTS[fault](system, infra)
+            await _canary(client, s, run, unique)
+            recovery = time.monotonic() - t0
+            await asyncio.wait_for(load, WRITE_GIVE_UP + 60)
+        finally:
+            load.cancel()
         assert not run.failed, run.failed
 
         verdict = Verdict()
