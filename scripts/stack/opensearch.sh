@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NAME=opensearch
 HOST=127.0.0.1
-PORT=9201 # docs/conventions.md; the runner uses baseHttpPort + node number
+PORT="${HALLWAY_OPENSEARCH_PORT:-9201}" # docs/conventions.md; another for a private node; the runner uses baseHttpPort + node number
 CLUSTER=hallway-local
 LIBS="$CACHE/opensearch/libs"
 LAUNCHER="$CACHE/opensearch/launcher"
