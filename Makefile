@@ -56,8 +56,8 @@ test: venv ## the whole suite: unit, integration, end-to-end, crash, deploy chec
 	scripts/dev/test.sh
 
 .PHONY: faults
-faults: venv ## the full fault matrix: kill -9 / freeze every part under load, print faults x counts
-	HALLWAY_FAULTS=full scripts/dev/test.sh tests/faults -s -p no:cacheprovider
+faults: venv ## the full fault matrix: kill -9 / SIGSTOP each service and (private) Kafka, PostgreSQL, OpenSearch under load; prints the table
+	HALLWAY_FAULTS_FULL=1 scripts/dev/test.sh tests/faults -s -p no:cacheprovider
 
 .PHONY: contracts
 contracts: venv ## regenerate contracts/ (AsyncAPI per service, JSON schema per event)

@@ -13,8 +13,8 @@ present more than once anywhere is *duplicated*. *Recovery* is the time from the
 fault until a post written after it is visible everywhere.
 
 Only service processes are faulted (profile, feed, search, notification, gateway).
-Infrastructure faults are NOT covered yet: Kafka, PostgreSQL and OpenSearch are
-shared with other work on the machine, so the suite never kills or freezes them.
+Infrastructure faults (Kafka, PostgreSQL, OpenSearch) run in test_faults_infra.py on
+private servers: the shared ones serve other work on the machine and are never faulted.
 """
 
 from __future__ import annotations
