@@ -50,6 +50,15 @@ def tls_problems(settings: TrustSettings) -> list[str]:
     return problems
 
 
+def file_problems(name: str, value: str, why: str) -> list[str]:
+    """Why the setting ``name`` (a required file path) is unusable; empty when it is fine."""
+    if not value:
+        return [f"{ENV_PREFIX}{name} is required: {why}"]
+    if not Path(value).is_file():
+        return [f"{ENV_PREFIX}{name}: no such file {value!r}"]
+    return []
+
+
 def refuse(problems: list[str]) -> None:
     """Stop the process with the configuration problems, one line, exit 2."""
     if problems:

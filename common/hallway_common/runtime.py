@@ -14,7 +14,6 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import asyncpg
@@ -23,6 +22,7 @@ from hallway_common.config import (
     ENV_PREFIX,
     DatabaseSettings,
     ServiceSettings,
+    file_problems,
     load_settings,
     refuse,
     tls_problems,
@@ -99,13 +99,9 @@ def _grpc_server(settings: ServiceSettings) -> GrpcServer:
     """The server with mutual TLS and identity verification, or a one-line refusal."""
     problems = tls_problems(settings)
     key_file = settings.identity_public_key_file
-    if not key_file:
-        problems.append(
-            f"{ENV_PREFIX}IDENTITY_PUBLIC_KEY_FILE is required: the gateway's public key "
-            "that verifies who is acting"
-        )
-    elif not Path(key_file).is_file():
-        problems.append(f"{ENV_PREFIX}IDENTITY_PUBLIC_KEY_FILE: no such file {key_file!r}")
+    problems += file_problems(
+        "IDENTITY_PUBLIC_KEY_FILE", key_file, "the gateway's public key that verifies who is acting"
+    )
     refuse(problems)
     try:
         verifier = IdentityVerifier.from_file(key_file)

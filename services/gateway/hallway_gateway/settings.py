@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from hallway_common.config import ENV_PREFIX, TrustSettings, tls_problems
+from hallway_common.config import ENV_PREFIX, TrustSettings, file_problems, tls_problems
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production"
 
@@ -72,12 +71,9 @@ def settings_problems(settings: GatewaySettings, serving: bool = True) -> list[s
     if not serving:
         return problems
     problems += tls_problems(settings)
-    key = settings.identity_private_key_file
-    if not key:
-        problems.append(
-            f"{ENV_PREFIX}IDENTITY_PRIVATE_KEY_FILE is required: the key that signs the "
-            "acting person's identity for the services"
-        )
-    elif not Path(key).is_file():
-        problems.append(f"{ENV_PREFIX}IDENTITY_PRIVATE_KEY_FILE: no such file {key!r}")
+    problems += file_problems(
+        "IDENTITY_PRIVATE_KEY_FILE",
+        settings.identity_private_key_file,
+        "the key that signs the acting person's identity for the services",
+    )
     return problems
