@@ -20,7 +20,7 @@ venv: $(VENV)/.installed ## create .local/venv with every Python dependency
 
 .PHONY: proto
 proto: venv ## regenerate gen/hallway from proto/
-	$(PY) -m hallway_common.protogen
+	$(PY) -m hallway_dev.protogen
 
 .PHONY: infra-up
 infra-up: venv ## fetch (cached) and start Kafka, PostgreSQL, OpenSearch, SMTP sink on loopback
@@ -42,8 +42,8 @@ down: ## stop services and infrastructure started by `make up`
 
 .PHONY: token
 token: venv ## mint a bearer token: make token HANDLE=alice
-	@$(PY) -m hallway_common.devpki $(LOCAL)/pki >/dev/null
-	@env $$($(PY) -m hallway_common.devpki $(LOCAL)/pki --env gateway) HALLWAY_DEV_MODE=true \
+	@$(PY) -m hallway_dev.devpki $(LOCAL)/pki >/dev/null
+	@env $$($(PY) -m hallway_dev.devpki $(LOCAL)/pki --env gateway) HALLWAY_DEV_MODE=true \
 	  $(PY) -m hallway_gateway token $(HANDLE)
 
 .PHONY: lint
@@ -61,7 +61,7 @@ faults: venv ## the full fault matrix: kill -9 / SIGSTOP each service and (priva
 
 .PHONY: contracts
 contracts: venv ## regenerate contracts/ (AsyncAPI per service, JSON schema per event)
-	$(PY) -m hallway_common.asyncapi
+	$(PY) -m hallway_dev.asyncapi
 
 .PHONY: manifests
 manifests: ## re-render deploy/k8s from the Helm chart (a test keeps them in sync)

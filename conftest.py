@@ -1,4 +1,4 @@
-"""Fixtures shared by every test in the tree (see hallway_common.testing)."""
+"""Fixtures shared by every test in the tree (see hallway_dev.testing)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from hallway_common import testing
+from hallway_dev import testing
 
 
 @pytest.fixture(scope="session")

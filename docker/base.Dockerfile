@@ -34,9 +34,10 @@ PY
 # Sources, generated gRPC code (gen/hallway, from proto/), then the distribution itself.
 COPY proto/ proto/
 COPY common/ common/
+COPY dev/ dev/
 COPY gen/ gen/
 COPY services/ services/
-RUN PYTHONPATH=/src/common python -m hallway_common.protogen \
+RUN PYTHONPATH=/src/common:/src/dev python -m hallway_dev.protogen \
  && pip install --no-deps . \
  && pip uninstall -y grpcio-tools \
  && python -c "import hallway, hallway_common, hallway_profile, hallway_feed, hallway_search, hallway_notification, hallway_gateway"

@@ -17,7 +17,7 @@ PKI="$STATE/pki"
 export HALLWAY_DEV_MODE=true HALLWAY_DEV_LOGIN=true HALLWAY_DEV_PKI="$PKI"
 
 pki_env() { # process -> KEY=VALUE lines of its certificate and keys
-  "$PY" -m hallway_common.devpki "$PKI" --env "$1"
+  "$PY" -m hallway_dev.devpki "$PKI" --env "$1"
 }
 
 alive() { [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }

@@ -9,7 +9,7 @@ PY="$REPO/.local/venv/bin/python"
 step() { printf '\n==> %s\n' "$*"; }
 
 step "generated gRPC code is up to date"
-"$PY" -m hallway_common.protogen --check
+"$PY" -m hallway_dev.protogen --check
 
 step "ruff"
 "$REPO/.local/venv/bin/ruff" check .

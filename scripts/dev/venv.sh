@@ -21,5 +21,5 @@ if [[ ! -x $VENV/bin/python ]]; then
   }
 fi
 export PIP_CACHE_DIR="$REPO/.local/cache/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
-"$VENV/bin/pip" install -q -e "$REPO[dev]"
+"$VENV/bin/pip" install -q -e "$REPO[dev]" -e "$REPO/dev"
 echo "venv: ready at $VENV"

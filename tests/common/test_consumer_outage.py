@@ -25,7 +25,7 @@ from hallway_common.db import _init_connection, create_pool
 from hallway_common.events import new_event
 from hallway_common.kafka import create_broker, ensure_topics
 from hallway_common.metrics import CONSUMER_FAILED
-from hallway_common.testing import KAFKA, eventually, migrated_database, topic_records
+from hallway_dev.testing import KAFKA, eventually, migrated_database, topic_records
 
 pytestmark = pytest.mark.integration
 GROUP = "hallway-notification"

@@ -19,7 +19,7 @@ from hallway_common.dlq import replay
 from hallway_common.events import new_event
 from hallway_common.failures import Rejected
 from hallway_common.kafka import create_broker, ensure_topics
-from hallway_common.testing import KAFKA, eventually, headers_of, migrated_database, topic_records
+from hallway_dev.testing import KAFKA, eventually, headers_of, migrated_database, topic_records
 
 pytestmark = pytest.mark.integration
 GROUP = "hallway-notification"

@@ -18,7 +18,7 @@ from prometheus_client import REGISTRY
 from hallway_common.config import ServiceSettings
 from hallway_common.kafka import LagMonitor
 from hallway_common.metrics import CONSUMER_LAG
-from hallway_common.testing import eventually
+from hallway_dev.testing import eventually
 
 TOPIC = "lagtest.topic"
 GROUP = "lagtest-group"

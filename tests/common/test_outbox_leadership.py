@@ -20,7 +20,7 @@ from hallway_common import outbox
 from hallway_common.contracts import FollowChanged
 from hallway_common.db import _init_connection, create_pool
 from hallway_common.events import new_event
-from hallway_common.testing import eventually, migrated_database
+from hallway_dev.testing import eventually, migrated_database
 
 pytestmark = pytest.mark.integration
 

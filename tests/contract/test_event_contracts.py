@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from hallway_common import asyncapi
-from hallway_common.compat import breaking_changes
 from hallway_common.contracts import TOPICS, PostCreated
+from hallway_dev import asyncapi
+from hallway_dev.compat import breaking_changes
 
 
 def test_checked_in_contracts_match_the_code() -> None:

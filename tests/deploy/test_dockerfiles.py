@@ -50,7 +50,7 @@ def test_base_is_multi_stage_slim_and_non_root():
     users = [a for op, a in last if op == "USER"]
     assert users and users[-1].split(":")[0] == "10001"
     run_cmds = " ".join(a for op, a in ins if op == "RUN")
-    assert "hallway_common.protogen" in run_cmds, "generated gRPC code is built in"
+    assert "hallway_dev.protogen" in run_cmds, "generated gRPC code is built in"
     assert "pip uninstall -y grpcio-tools" in run_cmds
     assert set(OCI_LABELS) <= labels(ins)
 

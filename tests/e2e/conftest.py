@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import jwt
 import pytest
 
-from hallway_common.testing import System
+from hallway_dev.testing import System
 
 JWT_SECRET = "e2e-secret-not-for-production-0123456789"
 

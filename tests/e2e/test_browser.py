@@ -16,8 +16,8 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
-from hallway_common import testing
-from hallway_common.testing import LOGS, ROOT, System, eventually
+from hallway_dev import testing
+from hallway_dev.testing import LOGS, ROOT, System, eventually
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}

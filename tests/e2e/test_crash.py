@@ -12,8 +12,8 @@ import pytest
 
 from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
 from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
-from hallway_common import testing
-from hallway_common.testing import System, eventually
+from hallway_dev import testing
+from hallway_dev.testing import System, eventually
 
 pytestmark = pytest.mark.e2e
 

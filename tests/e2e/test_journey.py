@@ -15,8 +15,8 @@ import pytest
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
-from hallway_common import testing
-from hallway_common.testing import System, eventually, metric
+from hallway_dev import testing
+from hallway_dev.testing import System, eventually, metric
 
 pytestmark = pytest.mark.e2e
 

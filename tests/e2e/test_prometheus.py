@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from hallway_common.testing import LOGS, System, eventually, free_port
+from hallway_dev.testing import LOGS, System, eventually, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
 import promql

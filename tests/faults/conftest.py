@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from faults_harness import MATRIX, table
 
-from hallway_common.testing import System
+from hallway_dev.testing import System
 
 JWT_SECRET = "faults-secret-not-for-production-0123456789"
 

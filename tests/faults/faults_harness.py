@@ -32,8 +32,8 @@ import httpx
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
-from hallway_common import testing
-from hallway_common.testing import System, eventually
+from hallway_dev import testing
+from hallway_dev.testing import System, eventually
 
 PEOPLE = 6  # person i follows i+1 and i+2 before the load, and i+3 during it
 WRITE_GIVE_UP = 120.0  # a write still unacknowledged after this fails the test

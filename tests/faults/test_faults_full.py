@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 from faults_harness import run_fault
 
-from hallway_common.testing import System
+from hallway_dev.testing import System
 
 FULL = os.environ.get("HALLWAY_FAULTS_FULL") == "1"
 

@@ -27,8 +27,8 @@ import asyncpg
 import pytest
 from faults_harness import FAULTS, run_fault
 
-from hallway_common import testing
-from hallway_common.testing import DB_SERVICES, System
+from hallway_dev import testing
+from hallway_dev.testing import DB_SERVICES, System
 
 FULL = os.environ.get("HALLWAY_FAULTS_FULL") == "1"
 POSTS = int(os.environ.get("HALLWAY_FAULTS_POSTS", "60" if FULL else "20"))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from faults_harness import run_fault
 
-from hallway_common.testing import System
+from hallway_dev.testing import System
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 

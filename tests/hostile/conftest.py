@@ -8,8 +8,8 @@ import httpx
 import pytest
 from hostile_support import JWT_SECRET, Cast, Who, mint, provision
 
-from hallway_common import testing
-from hallway_common.testing import System
+from hallway_dev import testing
+from hallway_dev.testing import System
 
 
 @pytest.fixture(scope="session")

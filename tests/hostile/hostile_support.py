@@ -14,8 +14,8 @@ import jwt
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
-from hallway_common import testing
-from hallway_common.testing import System
+from hallway_dev import testing
+from hallway_dev.testing import System
 
 JWT_SECRET = "hostile-secret-not-for-production-0123456789"
 ISSUER = "hallway"

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hostile_support import ISSUER, JWT_SECRET, Cast, mint
 
-from hallway_common import testing
-from hallway_common.testing import System
+from hallway_dev import testing
+from hallway_dev.testing import System
 
 pytestmark = pytest.mark.e2e
 

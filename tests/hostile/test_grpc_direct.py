@@ -34,9 +34,9 @@ from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
 from hallway.notification.v1 import notification_pb2, notification_pb2_grpc
 from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
 from hallway.search.v1 import search_pb2, search_pb2_grpc
-from hallway_common import devpki, testing
 from hallway_common.identity import AUDIENCE, ISSUER, METADATA_KEY, IdentitySigner
-from hallway_common.testing import System, eventually
+from hallway_dev import devpki, testing
+from hallway_dev.testing import System, eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -27,8 +27,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from hallway_common import testing
-from hallway_common.testing import System
+from hallway_dev import testing
+from hallway_dev.testing import System
 from hallway_gateway.app import create_app
 from hallway_gateway.settings import GatewaySettings
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from hallway_common import testing
 from hallway_common.contracts import FollowChanged, PersonUpserted, PostCreated, PostDeleted
 from hallway_common.events import new_event
+from hallway_dev import testing
 from hallway_feed.fanout import FanoutHandler
 from hallway_feed.replica import FollowHandler, on_person
 

@@ -19,8 +19,8 @@ from hallway.feed.v1 import feed_pb2 as fpb
 from hallway.feed.v1 import feed_pb2_grpc as fpb_grpc
 from hallway.profile.v1 import profile_pb2 as ppb
 from hallway.profile.v1 import profile_pb2_grpc as ppb_grpc
-from hallway_common import testing
-from hallway_common.testing import eventually
+from hallway_dev import testing
+from hallway_dev.testing import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -22,10 +22,11 @@ from aiokafka import AIOKafkaProducer
 
 from hallway.notification.v1 import notification_pb2 as pb
 from hallway.notification.v1 import notification_pb2_grpc as pb_grpc
-from hallway_common import testing
 from hallway_common.contracts import FollowChanged, PostCreated, PostDeleted, dlq_topic
 from hallway_common.events import Event, new_event
-from hallway_common.testing import (
+from hallway_common.tracing import new_traceparent
+from hallway_dev import testing
+from hallway_dev.testing import (
     KAFKA,
     SMTP_MAILDIR,
     SMTP_PORT,
@@ -36,7 +37,6 @@ from hallway_common.testing import (
     migrated_database,
     service_process,
 )
-from hallway_common.tracing import new_traceparent
 from hallway_notification import mailer
 from hallway_notification.streams import LISTENER_APP_NAME
 

@@ -11,7 +11,7 @@ import pytest
 
 from hallway.notification.v1 import notification_pb2 as pb
 from hallway_common.errors import InvalidArgument
-from hallway_common.testing import free_port
+from hallway_dev.testing import free_port
 from hallway_notification import inbox, mailer
 from hallway_notification.grpc_api import to_proto
 from hallway_notification.metrics import STREAMS_ACTIVE

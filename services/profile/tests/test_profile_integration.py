@@ -10,7 +10,7 @@ import pytest
 
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
-from hallway_common import testing
+from hallway_dev import testing
 
 pytestmark = pytest.mark.integration
 

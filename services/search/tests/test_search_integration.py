@@ -21,9 +21,9 @@ from opensearchpy import AsyncOpenSearch
 
 from hallway.search.v1 import search_pb2 as pb
 from hallway.search.v1 import search_pb2_grpc as pb_grpc
-from hallway_common import testing
 from hallway_common.contracts import PERSON, POST, PersonUpserted, PostCreated, PostDeleted
 from hallway_common.events import Event, new_event
+from hallway_dev import testing
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,7 @@
 
 For the local stack (``scripts/dev/run.sh``) and the test suite only; production
 gets its certificates from cert-manager (or its own CA) and its identity keys from a
-Secret (see docs/deploy.md). ``python -m hallway_common.devpki DIR`` creates what is
+Secret (see docs/deploy.md). ``python -m hallway_dev.devpki DIR`` creates what is
 missing in DIR and leaves existing files alone, so restarts keep their keys.
 
 Each certificate carries both server and client auth: a service serves with it,
@@ -165,7 +165,7 @@ def env(folder: Path, name: str) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m hallway_common.devpki")
+    parser = argparse.ArgumentParser(prog="python -m hallway_dev.devpki")
     parser.add_argument("folder", type=Path)
     parser.add_argument("--env", metavar="PROCESS", help="print its variables as KEY=VALUE lines")
     args = parser.parse_args()

@@ -17,9 +17,9 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from hallway_common.compat import breaking_changes
 from hallway_common.consumer import EventConsumer
 from hallway_common.contracts import CONSUMERS, TOPICS
+from hallway_dev.compat import breaking_changes
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "contracts"

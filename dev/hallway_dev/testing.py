@@ -41,7 +41,7 @@ BOOTSTRAP_ADMIN = "00000000-0000-0000-0000-000000000001"
 
 
 def pki() -> Path:
-    from hallway_common import devpki
+    from hallway_dev import devpki
 
     return devpki.ensure(PKI)
 
@@ -276,8 +276,8 @@ class ServiceProcess:
 
 
 def _sync_client_credentials() -> Any:
-    from hallway_common.devpki import env
     from hallway_common.healthcheck import tls_from_env
+    from hallway_dev.devpki import env
 
     return tls_from_env(env(pki(), "client"))
 
@@ -291,7 +291,7 @@ def base_env(topic_prefix: str) -> dict[str, str]:
 
 
 def devpki_env(name: str) -> dict[str, str]:
-    from hallway_common import devpki
+    from hallway_dev import devpki
 
     return devpki.env(pki(), name)
 

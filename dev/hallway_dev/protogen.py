@@ -1,6 +1,6 @@
 """Generate the one Python package of gRPC stubs (gen/hallway) from proto/.
 
-``python -m hallway_common.protogen`` regenerates; ``--check`` fails when the
+``python -m hallway_dev.protogen`` regenerates; ``--check`` fails when the
 checked-in code is stale (CI runs it).
 """
 
