@@ -93,6 +93,13 @@ class ServiceSettings(TrustSettings):
     # Namespaces topics and consumer groups, so test runs never share a topic or a
     # group with a running local stack on the same broker.
     kafka_topic_prefix: str = Field(default="", pattern=r"^[a-zA-Z0-9._-]*$")
+    # Absolute URI that prefixes the service name in every record's ce_source
+    # (e.g. https://hallway.example.com/services/ -> .../services/profile).
+    event_source_base: str = Field(default="urn:hallway:", pattern=r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+    def event_source(self, service: str) -> str:
+        """The absolute ce_source of records this service publishes."""
+        return f"{self.event_source_base}{service}"
 
 
 class DatabaseSettings(ServiceSettings):

@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Union
+from typing import Any
 
 import asyncpg
 from faststream import AckPolicy
@@ -92,7 +92,7 @@ class EventConsumer:
     def dead_letter_topic(self) -> str:
         return self.prefix + dlq_topic(self.group.removeprefix(self.prefix))
 
-    def on(self, topic: Topic, handler: Handler, description: str = "") -> None:
+    def on(self, topic: Topic, handler: Handler) -> None:
         """Apply ``handler`` to every event of ``topic`` (unknown event types are skipped)."""
         declared = CONSUMERS.get(self.group.removeprefix(self.prefix), ("", ()))[1]
         if topic not in declared:
@@ -105,16 +105,12 @@ class EventConsumer:
         async def receive(message: Any) -> None:
             await self._process(topic, name, handler, message)
 
-        # The annotation documents the payload in the generated AsyncAPI document.
-        receive.__annotations__ = {"message": Union[tuple(dict.fromkeys(topic.events.values()))]}  # noqa: UP007
         self.broker.subscriber(
             name,
             group_id=self.group,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             decoder=_raw_message,
-            title=f"{name}:{self.group}",
-            description=description or topic.description,
         )(receive)
         self.topics.append(name)
         # Export zeros from the start, so rates and alerts have series before the first event.

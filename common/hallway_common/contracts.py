@@ -11,19 +11,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class Payload(BaseModel):
+    """An event's data. Every payload names its own type in ``type`` (the same value as
+    the ``ce_type`` header), so a record stays self-describing where a sink drops
+    headers, and no payload schema validates another type's record."""
+
     # Consumers ignore fields they do not know, so producers may add fields.
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+    type: str
+    occurred_at: datetime
+
+
+def _typed(event_type: str) -> Any:
+    """The ``type`` field of one event type: a constant, defaulted so the producer
+    never writes it twice and records from before the field existed still parse."""
+    return Field(default=event_type, json_schema_extra={"const": event_type})
+
 
 class PersonUpserted(Payload):
-    """A person was created or changed. Later versions replace earlier ones."""
+    """A person as the directory holds them. Later versions replace earlier ones."""
 
     person_id: UUID
     handle: str
@@ -31,22 +44,70 @@ class PersonUpserted(Payload):
     title: str = ""
     department: str = ""
     manager_id: UUID | None = None
+    email: str | None = Field(
+        default=None, description="Work address, for mail from Hallway; null when unknown."
+    )
     active: bool = True
     version: int = Field(ge=1, description="Increases with every change of this person.")
     occurred_at: datetime
 
 
+class PersonCreated(PersonUpserted):
+    """A person joined the directory."""
+
+    type: Literal["hallway.profile.person.created"] = _typed("hallway.profile.person.created")
+
+
+class PersonUpdated(PersonUpserted):
+    """A person's directory entry changed (the whole entry, not a diff)."""
+
+    type: Literal["hallway.profile.person.updated"] = _typed("hallway.profile.person.updated")
+
+
+class PersonRemoved(Payload):
+    """A person left the directory: deactivated (the account may come back) or erased
+    (their personal data is gone for good). Consumers drop what they hold about them."""
+
+    type: Literal["hallway.profile.person.removed"] = _typed("hallway.profile.person.removed")
+    person_id: UUID
+    reason: Literal["deactivated", "erased"]
+    version: int = Field(ge=1, description="The person's version after the removal.")
+    occurred_at: datetime
+
+
+class PersonState(PersonUpserted):
+    """The current entry of one active person (state topic; removed people are tombstones)."""
+
+    type: Literal["hallway.profile.person.state"] = _typed("hallway.profile.person.state")
+
+
 class FollowChanged(Payload):
-    """A person started or stopped following another person."""
+    """A follow edge between two people."""
 
     follower_id: UUID
     followee_id: UUID
     occurred_at: datetime
 
 
-class PostCreated(Payload):
-    """A post was published. Only public posts are published on this topic."""
+class FollowCreated(FollowChanged):
+    """A person started following another person."""
 
+    type: Literal["hallway.profile.follow.created"] = _typed("hallway.profile.follow.created")
+
+
+class FollowDeleted(FollowChanged):
+    """A person stopped following another person (or one of them was removed)."""
+
+    type: Literal["hallway.profile.follow.deleted"] = _typed("hallway.profile.follow.deleted")
+
+
+class FollowState(FollowChanged):
+    """An existing follow edge (state topic; an ended edge is a tombstone)."""
+
+    type: Literal["hallway.profile.follow.state"] = _typed("hallway.profile.follow.state")
+
+
+class PostFields(Payload):
     post_id: UUID
     author_id: UUID
     text: str
@@ -58,9 +119,22 @@ class PostCreated(Payload):
     occurred_at: datetime
 
 
+class PostCreated(PostFields):
+    """A post was published. Only public posts are published on this topic."""
+
+    type: Literal["hallway.feed.post.created"] = _typed("hallway.feed.post.created")
+
+
+class PostState(PostFields):
+    """A live public post (state topic; a deleted post is a tombstone, its text gone)."""
+
+    type: Literal["hallway.feed.post.state"] = _typed("hallway.feed.post.state")
+
+
 class PostDeleted(Payload):
     """A post was deleted; consumers remove every copy they hold."""
 
+    type: Literal["hallway.feed.post.deleted"] = _typed("hallway.feed.post.deleted")
     post_id: UUID
     author_id: UUID
     version: int = Field(ge=1)
@@ -69,47 +143,92 @@ class PostDeleted(Payload):
 
 @dataclass(frozen=True)
 class Topic:
-    """One topic per entity stream, keyed by the aggregate id."""
+    """One topic per entity stream, keyed by the aggregate id.
+
+    A *change* topic carries events and keeps them for a retention period. A *state*
+    topic is compacted: the newest record per key is the entity's current state and
+    a null value (tombstone) says it is gone, so a new consumer reading it from
+    offset 0 loads everything that exists now.
+    """
 
     name: str
-    key: str
+    key: tuple[str, ...]
     producer: str
     description: str
     events: dict[str, type[Payload]] = field(default_factory=dict)
+    compacted: bool = False
+
+    def key_of(self, payload: Payload) -> str:
+        """The record key: the key fields' values joined by ':'."""
+        return ":".join(str(getattr(payload, name)) for name in self.key)
 
 
-PERSON = Topic(
-    name="hallway.profile.person.v1",
-    key="person_id",
-    producer="profile",
-    description="People in the directory: created and updated.",
-    events={
-        "hallway.profile.person.created": PersonUpserted,
-        "hallway.profile.person.updated": PersonUpserted,
-    },
+def _topic(
+    name: str,
+    key: tuple[str, ...],
+    producer: str,
+    description: str,
+    *models: type[Payload],
+    compacted: bool = False,
+) -> Topic:
+    events = {m.model_fields["type"].default: m for m in models}
+    return Topic(name, key, producer, description, events, compacted)
+
+
+PERSON = _topic(
+    "hallway.profile.person.v1",
+    ("person_id",),
+    "profile",
+    "People in the directory: created, updated and removed. Keyed by person_id.",
+    PersonCreated,
+    PersonUpdated,
+    PersonRemoved,
 )
-FOLLOW = Topic(
-    name="hallway.profile.follow.v1",
-    key="follower_id",
-    producer="profile",
-    description="Follow edges between people, keyed by the follower.",
-    events={
-        "hallway.profile.follow.created": FollowChanged,
-        "hallway.profile.follow.deleted": FollowChanged,
-    },
+FOLLOW = _topic(
+    "hallway.profile.follow.v1",
+    ("follower_id",),
+    "profile",
+    "Follow edges between people, created and deleted. Keyed by the follower.",
+    FollowCreated,
+    FollowDeleted,
 )
-POST = Topic(
-    name="hallway.feed.post.v1",
-    key="post_id",
-    producer="feed",
-    description="Public posts: created and deleted.",
-    events={
-        "hallway.feed.post.created": PostCreated,
-        "hallway.feed.post.deleted": PostDeleted,
-    },
+POST = _topic(
+    "hallway.feed.post.v1",
+    ("post_id",),
+    "feed",
+    "Public posts: created and deleted. Keyed by post_id.",
+    PostCreated,
+    PostDeleted,
+)
+PERSON_STATE = _topic(
+    "hallway.profile.person.state.v1",
+    ("person_id",),
+    "profile",
+    "Compacted: the current entry of every active person, keyed by person_id; a "
+    "tombstone (null value) when the person is deactivated or erased.",
+    PersonState,
+    compacted=True,
+)
+FOLLOW_STATE = _topic(
+    "hallway.profile.follow.state.v1",
+    ("follower_id", "followee_id"),
+    "profile",
+    "Compacted: every existing follow edge, keyed by '<follower_id>:<followee_id>'; a "
+    "tombstone when the edge ends.",
+    FollowState,
+    compacted=True,
+)
+POST_STATE = _topic(
+    "hallway.feed.post.state.v1",
+    ("post_id",),
+    "feed",
+    "Compacted: every live public post, keyed by post_id; a tombstone when it is "
+    "deleted, so its text does not survive compaction.",
+    PostState,
+    compacted=True,
 )
 
-TOPICS: tuple[Topic, ...] = (PERSON, FOLLOW, POST)
+TOPICS: tuple[Topic, ...] = (PERSON, FOLLOW, POST, PERSON_STATE, FOLLOW_STATE, POST_STATE)
 
 
 # Who consumes what, as consumer group -> (service, topics). The consumer base
@@ -119,8 +238,18 @@ CONSUMERS: dict[str, tuple[str, tuple[Topic, ...]]] = {
     "hallway-feed": ("feed", (PERSON, FOLLOW)),
     "hallway-feed-fanout": ("feed", (POST,)),
     "hallway-search": ("search", (PERSON, POST)),
-    "hallway-notification": ("notification", (POST, FOLLOW)),
+    "hallway-notification": ("notification", (POST, FOLLOW, PERSON)),
 }
+
+
+def model_of(event_type: str) -> type[Payload]:
+    """The payload model of an event type (KeyError for an unknown type)."""
+    return topic_for_event(event_type).events[event_type]
+
+
+def produced_by(service: str) -> list[Topic]:
+    """The topics one service publishes (its change topics and their state topics)."""
+    return [t for t in TOPICS if t.producer == service]
 
 
 def topic_for_event(event_type: str) -> Topic:
@@ -129,6 +258,16 @@ def topic_for_event(event_type: str) -> Topic:
         if event_type in topic.events:
             return topic
     raise KeyError(event_type)
+
+
+def dataschema(event_type: str) -> str:
+    """The ``$id`` of an event type's payload schema, sent as ``ce_dataschema``.
+
+    A URN: it names the schema (checked in as contracts/events/<type>.schema.json)
+    without depending on a host; the version is the topic's major version.
+    """
+    version = topic_for_event(event_type).name.rsplit(".", 1)[-1]
+    return f"urn:hallway:schema:{event_type}:{version}"
 
 
 def dlq_topic(group: str) -> str:

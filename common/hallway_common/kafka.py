@@ -7,7 +7,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -76,8 +76,37 @@ def create_broker(settings: ServiceSettings, client_id: str) -> KafkaBroker:
     )
 
 
-async def ensure_topics(settings: ServiceSettings, names: list[str]) -> None:
-    """Create topics that do not exist yet (no-op when topic creation is disabled)."""
+def create_producer(settings: ServiceSettings, client_id: str) -> AIOKafkaProducer:
+    """The outbox relay's producer: idempotent, acks=all, and raw, so a record carries
+    exactly the CloudEvents headers and a tombstone is a real null value (the
+    FastStream broker adds headers of its own and turns ``None`` into b"")."""
+    return AIOKafkaProducer(
+        **_client_kwargs(settings),
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+    )
+
+
+def topic_config(compacted: bool) -> dict[str, str]:
+    """Topic settings: state topics are compacted (the newest record per key is kept
+    for ever; tombstones are kept a day so slow readers still see the delete)."""
+    if not compacted:
+        return {}
+    return {
+        "cleanup.policy": "compact",
+        "delete.retention.ms": str(24 * 3600 * 1000),
+        "min.compaction.lag.ms": "0",
+        "segment.ms": str(3600 * 1000),
+    }
+
+
+async def ensure_topics(
+    settings: ServiceSettings, names: list[str], compacted: frozenset[str] = frozenset()
+) -> None:
+    """Create topics that do not exist yet (no-op when topic creation is disabled);
+    those in ``compacted`` are created with log compaction."""
     if not settings.kafka_create_topics:
         return
     admin = AIOKafkaAdminClient(**_client_kwargs(settings))
@@ -93,6 +122,7 @@ async def ensure_topics(settings: ServiceSettings, names: list[str]) -> None:
                             name,
                             num_partitions=settings.kafka_topic_partitions,
                             replication_factor=settings.kafka_topic_replication,
+                            topic_configs=topic_config(name in compacted),
                         )
                     ]
                 )

@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Awaitable
+from typing import Protocol
 
 import asyncpg
-from faststream.kafka import KafkaBroker
 
 from hallway_common.events import Event
 from hallway_common.failures import is_transient
@@ -53,18 +54,36 @@ async def enqueue(conn: asyncpg.Connection, events: list[Event], topic_prefix: s
     await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
+class Producer(Protocol):
+    """What the relay needs of a Kafka producer (aiokafka's AIOKafkaProducer fits)."""
+
+    async def send(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Awaitable[object]: ...
+
+
 class OutboxRelay:
-    """Publishes outbox rows in id order, then deletes them."""
+    """Publishes outbox rows in id order, then deletes them.
+
+    ``source`` is the absolute URI stamped as every record's ``ce_source``: it is
+    deployment configuration, so it is set here rather than by the code that writes.
+    """
 
     def __init__(
         self,
         pool: asyncpg.Pool,
-        broker: KafkaBroker,
+        producer: Producer,
+        source: str,
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
     ) -> None:
         self._pool = pool
-        self._broker = broker
+        self._producer = producer
+        self._source = source
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
         self._wakeup = asyncio.Event()
@@ -128,13 +147,14 @@ class OutboxRelay:
             return 0
         acks = []
         for row in rows:  # sequential enqueue keeps per-partition order
+            headers = {**row["headers"], "ce_source": self._source}
+            payload = row["payload"]
             acks.append(
-                await self._broker.publish(
-                    bytes(row["payload"]),
+                await self._producer.send(
                     row["topic"],
+                    value=None if payload is None else bytes(payload),  # None: a tombstone
                     key=row["key"].encode(),
-                    headers=row["headers"],
-                    no_confirm=True,
+                    headers=[(k, v.encode()) for k, v in headers.items()],
                 )
             )
         await asyncio.gather(*acks)

@@ -34,7 +34,7 @@ from hallway_common.dlq import replay as dlq_replay
 from hallway_common.failures import is_transient
 from hallway_common.grpc_server import GrpcServer, server_credentials
 from hallway_common.identity import IdentityVerifier
-from hallway_common.kafka import LagMonitor, create_broker, ensure_topics
+from hallway_common.kafka import LagMonitor, create_broker, create_producer, ensure_topics
 from hallway_common.logs import configure_logging, get_logger
 from hallway_common.metrics import OUTBOX_PUBLISHED, start_metrics_server
 from hallway_common.outbox import OutboxRelay
@@ -139,13 +139,22 @@ async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[
     topics = [rt.topic(t) for t in rt.produces]
     topics += [name for c in rt.consumers for name in c.topics]
     topics += [c.dead_letter_topic for c in rt.consumers]
-    await ensure_topics(settings, sorted(set(topics)))
+    compacted = frozenset(rt.topic(t) for t in rt.produces if t.compacted)
+    await ensure_topics(settings, sorted(set(topics)), compacted)
 
     await rt.broker.start()
     tasks = [asyncio.create_task(t(), name=getattr(t, "__name__", "task")) for t in rt._tasks]
     relay = relay_task = None
     if rt.produces and rt.pool is not None and getattr(settings, "outbox_relay_enabled", False):
-        relay = OutboxRelay(rt.pool, rt.broker, batch_size=settings.outbox_batch_size)
+        producer = create_producer(settings, client_id=f"hallway-{name}-outbox")
+        await producer.start()
+        rt.on_close(producer.stop)
+        relay = OutboxRelay(
+            rt.pool,
+            producer,
+            source=settings.event_source(name),
+            batch_size=settings.outbox_batch_size,
+        )
         for topic in rt.produces:
             OUTBOX_PUBLISHED.labels(rt.topic(topic))  # a zero series before the first event
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")

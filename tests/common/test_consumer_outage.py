@@ -20,7 +20,7 @@ import pytest
 
 from hallway_common.config import DatabaseSettings
 from hallway_common.consumer import EventConsumer, RetryPolicy
-from hallway_common.contracts import FOLLOW, FollowChanged
+from hallway_common.contracts import FOLLOW, FollowCreated
 from hallway_common.db import _init_connection, create_pool
 from hallway_common.events import new_event
 from hallway_common.kafka import create_broker, ensure_topics
@@ -140,10 +140,10 @@ async def test_a_database_outage_is_waited_out_and_nothing_is_dead_lettered(
     try:
         ids = []
         for _ in range(EVENTS):
-            payload = FollowChanged(
+            payload = FollowCreated(
                 follower_id=uuid.uuid4(), followee_id=uuid.uuid4(), occurred_at=datetime.now(UTC)
             )
-            event = new_event("hallway.profile.follow.created", "/test", payload, "")
+            event = new_event("hallway.profile.follow.created", payload, "")
             ids.append(event.id)
             await broker.publish(event.data, topic, key=event.key.encode(), headers=event.headers())
 

@@ -13,7 +13,7 @@ import pytest
 
 from hallway_common.config import DatabaseSettings
 from hallway_common.consumer import EventConsumer
-from hallway_common.contracts import FOLLOW, FollowChanged, dlq_topic
+from hallway_common.contracts import FOLLOW, FollowCreated, dlq_topic
 from hallway_common.db import create_pool
 from hallway_common.dlq import replay
 from hallway_common.events import new_event
@@ -45,10 +45,10 @@ async def test_a_parked_event_is_replayed_after_the_fix_and_applied_once(
     await ensure_topics(settings, [prefix + FOLLOW.name, consumer.dead_letter_topic])
     await broker.start()
     try:
-        payload = FollowChanged(
+        payload = FollowCreated(
             follower_id=uuid.uuid4(), followee_id=uuid.uuid4(), occurred_at=datetime.now(UTC)
         )
-        event = new_event("hallway.profile.follow.created", "/test", payload, "")
+        event = new_event("hallway.profile.follow.created", payload, "")
         await broker.publish(
             event.data, prefix + FOLLOW.name, key=event.key.encode(), headers=event.headers()
         )

@@ -23,7 +23,7 @@ from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, TransportError
 
 from hallway_common.consumer import EventConsumer, RetryPolicy
-from hallway_common.contracts import FOLLOW, FollowChanged
+from hallway_common.contracts import FOLLOW, FollowCreated
 from hallway_common.events import new_event
 from hallway_common.failures import Rejected, classify, is_transient
 from hallway_common.metrics import CONSUMER_DEAD_LETTERED
@@ -121,8 +121,8 @@ class RecordingBroker:
 
 def _message() -> Any:
     now = datetime.now(UTC)
-    payload = FollowChanged(follower_id=uuid.uuid4(), followee_id=uuid.uuid4(), occurred_at=now)
-    event = new_event("hallway.profile.follow.created", "/test", payload, "")
+    payload = FollowCreated(follower_id=uuid.uuid4(), followee_id=uuid.uuid4(), occurred_at=now)
+    event = new_event("hallway.profile.follow.created", payload, "")
     record = SimpleNamespace(key=event.key.encode(), value=event.data, partition=0, offset=7)
     return SimpleNamespace(raw_message=record, headers=event.headers())
 

@@ -14,7 +14,7 @@ from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
 
 from hallway_common import outbox
-from hallway_common.contracts import FollowChanged
+from hallway_common.contracts import FollowCreated
 from hallway_common.db import create_pool
 from hallway_common.events import new_event
 from hallway_dev.testing import eventually, migrated_database
@@ -22,15 +22,15 @@ from hallway_dev.testing import eventually, migrated_database
 pytestmark = pytest.mark.integration
 
 
-class FlakyBroker:
+class FlakyProducer:
     def __init__(self) -> None:
         self.up = False
         self.published: list[str] = []
 
-    async def publish(self, value: bytes, topic: str, *, headers: Any, **_: Any) -> Any:
+    async def send(self, topic: str, *, headers: list[tuple[str, bytes]], **_: Any) -> Any:
         if not self.up:
             raise KafkaConnectionError("broker down")
-        self.published.append(headers["ce_id"])
+        self.published.append(dict(headers)["ce_id"].decode())
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
@@ -44,14 +44,13 @@ def _gauge(name: str) -> float:
 
 async def test_the_gauges_keep_telling_the_truth_while_kafka_is_down(stack: None) -> None:
     pool = await create_pool(await migrated_database("gauges", []), max_size=3)
-    broker = FlakyBroker()
-    relay = outbox.OutboxRelay(pool, broker, idle_poll_seconds=0.1)  # type: ignore[arg-type]
+    broker = FlakyProducer()
+    relay = outbox.OutboxRelay(pool, broker, "urn:test", idle_poll_seconds=0.1)
     now = datetime.now(UTC)
     events = [
         new_event(
             "hallway.profile.follow.created",
-            "/test",
-            FollowChanged(follower_id=uuid.uuid4(), followee_id=uuid.uuid4(), occurred_at=now),
+            FollowCreated(follower_id=uuid.uuid4(), followee_id=uuid.uuid4(), occurred_at=now),
             "",
         )
         for _ in range(3)

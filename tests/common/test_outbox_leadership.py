@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from hallway_common import outbox
-from hallway_common.contracts import FollowChanged
+from hallway_common.contracts import FollowCreated
 from hallway_common.db import _init_connection, create_pool
 from hallway_common.events import new_event
 from hallway_dev.testing import eventually, migrated_database
@@ -25,22 +25,22 @@ from hallway_dev.testing import eventually, migrated_database
 pytestmark = pytest.mark.integration
 
 
-class RecordingBroker:
-    """Records (relay, event id, application_name of the lock holder) per publish."""
+class RecordingProducer:
+    """Records (relay, event id, application_name of the lock holder) per send."""
 
     def __init__(self, name: str, log: list[tuple[str, str, str]], admin: asyncpg.Pool) -> None:
         self.name = name
         self.log = log
         self.admin = admin
 
-    async def publish(self, value: bytes, topic: str, *, key: bytes, headers: Any, **_: Any) -> Any:
+    async def send(self, topic: str, *, headers: list[tuple[str, bytes]], **_: Any) -> Any:
         holder = await self.admin.fetchval(
             """SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
                WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted
                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())""",
             outbox._RELAY_LOCK,
         )
-        self.log.append((self.name, headers["ce_id"], holder or ""))
+        self.log.append((self.name, dict(headers)["ce_id"].decode(), holder or ""))
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
@@ -51,8 +51,7 @@ async def _enqueue(pool: asyncpg.Pool, n: int, notify: bool = True) -> list[str]
     events = [
         new_event(
             "hallway.profile.follow.created",
-            "/test",
-            FollowChanged(follower_id=uuid.uuid4(), followee_id=uuid.uuid4(), occurred_at=now),
+            FollowCreated(follower_id=uuid.uuid4(), followee_id=uuid.uuid4(), occurred_at=now),
             "",
         )
         for _ in range(n)
@@ -93,10 +92,10 @@ async def test_a_leader_whose_session_dies_stops_and_another_takes_over(stack: N
     admin = await create_pool(dsn, max_size=3)
     pools = [await _named_pool(dsn, name) for name in ("first", "second")] + [admin]
     first = outbox.OutboxRelay(
-        pools[0], RecordingBroker("first", published, admin), idle_poll_seconds=0.1
+        pools[0], RecordingProducer("first", published, admin), "urn:test", idle_poll_seconds=0.1
     )
     second = outbox.OutboxRelay(
-        pools[1], RecordingBroker("second", published, admin), idle_poll_seconds=0.1
+        pools[1], RecordingProducer("second", published, admin), "urn:test", idle_poll_seconds=0.1
     )
     tasks = [asyncio.create_task(first.run())]
     try:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import uuid
+from datetime import UTC, datetime
 
-from hallway_common.contracts import TOPICS, PostCreated
+from jsonschema import Draft7Validator
+
+from hallway_common.contracts import CONSUMERS, TOPICS, PostCreated, dataschema
 from hallway_dev import asyncapi
 from hallway_dev.compat import breaking_changes
 
@@ -22,13 +27,80 @@ def test_current_models_do_not_break_published_schemas() -> None:
     assert asyncapi.incompatible_changes() == []
 
 
-def test_every_topic_is_documented_with_its_payloads() -> None:
+def test_every_topic_is_a_channel_whose_address_is_the_topic() -> None:
     docs = {s: asyncapi.service_document(s) for s in asyncapi.SERVICES}
     for topic in TOPICS:
-        producer = json.dumps(docs[topic.producer])
-        assert f"{topic.name}:publish" in producer
-        for model in topic.events.values():
-            assert model.__name__ in producer
+        channels = docs[topic.producer]["channels"].values()
+        (channel,) = [c for c in channels if c["address"] == topic.name]
+        assert channel["bindings"]["kafka"]["topic"] == topic.name
+        policy = channel["bindings"]["kafka"]["topicConfiguration"]["cleanup.policy"]
+        assert policy == (["compact"] if topic.compacted else ["delete"])
+        messages = docs[topic.producer]["components"]["messages"]
+        for event_type in topic.events:
+            (message,) = [
+                m for m in messages.values() if m["name"] == event_type and "contentType" in m
+            ]
+            assert message["headers"]["properties"]["ce_type"]["const"] == event_type
+            assert message["payload"]["schema"]["$id"] == dataschema(event_type)
+            assert message["correlationId"]["location"] == "$message.header#/traceparent"
+
+
+def test_internal_consumer_groups_are_receive_operations_not_channels() -> None:
+    for service in asyncapi.SERVICES:
+        doc = asyncapi.service_document(service)
+        addresses = {c["address"] for c in doc["channels"].values()}
+        assert addresses <= {t.name for t in TOPICS}, "every address is a real topic"
+        for group, (owner, topics) in CONSUMERS.items():
+            if owner != service:
+                continue
+            ops = [
+                o
+                for o in doc["operations"].values()
+                if o["action"] == "receive" and o["bindings"]["kafka"]["groupId"]["enum"] == [group]
+            ]
+            assert len(ops) == len(topics)
+
+
+def test_payload_schemas_discriminate_every_event_type() -> None:
+    """A record of one type validates against its own schema and no other."""
+    schemas = asyncapi.event_schemas()
+    now = datetime.now(UTC).isoformat()
+    ids = {"person_id", "follower_id", "followee_id", "post_id", "author_id", "manager_id"}
+    for event_type, model in ((t, m) for topic in TOPICS for t, m in topic.events.items()):
+        record = {"type": event_type}
+        for name, field in model.model_fields.items():
+            if name == "type":
+                continue
+            if name in ids:
+                record[name] = str(uuid.uuid4())
+            elif name in {"occurred_at", "created_at"}:
+                record[name] = now
+            elif name == "version":
+                record[name] = 1
+            elif name == "reason":
+                record[name] = "erased"
+            elif field.is_required():
+                record[name] = "x"
+        model.model_validate(record)
+        matching = [
+            other
+            for other, schema in schemas.items()
+            if not list(Draft7Validator(schema).iter_errors(record))
+        ]
+        assert matching == [event_type]
+
+
+def test_the_official_asyncapi_parser_finds_no_error_or_warning() -> None:
+    result = subprocess.run(
+        [str(asyncapi.ROOT / "scripts/tools/asyncapi-validate.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    summaries = [line for line in result.stdout.splitlines() if " errors, " in line]
+    assert len(summaries) == len(asyncapi.SERVICES)
+    assert all(" 0 errors, 0 warnings," in line for line in summaries), summaries
 
 
 def test_compat_check_catches_what_breaks_consumers() -> None:

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
 from hallway_common.config import DatabaseSettings
-from hallway_common.contracts import FOLLOW, PERSON, POST
+from hallway_common.contracts import FOLLOW, PERSON, POST, produced_by
 from hallway_common.runtime import Runtime, run
 from hallway_feed.fanout import FanoutHandler
 from hallway_feed.grpc_api import FeedServicer
@@ -31,24 +31,19 @@ class FeedSettings(DatabaseSettings):
 async def build(rt: Runtime[FeedSettings]) -> None:
     assert rt.pool is not None
     pool, settings = rt.pool, rt.settings
-    rt.produces += [POST]
+    rt.produces += produced_by("feed")
     rt.grpc.add(
         feed_pb2_grpc.add_FeedServiceServicer_to_server,
         FeedServicer(pool, settings.kafka_topic_prefix),
         SERVICE_NAME,
     )
     replicas = rt.consumer("hallway-feed")
-    replicas.on(PERSON, on_person, "People replica: mention resolution and author checks.")
-    replicas.on(
-        FOLLOW,
-        FollowHandler(settings.feed_follow_backfill_posts),
-        "Follow graph replica for fan-out; unfollow removes the followee from the home timeline.",
-    )
-    rt.consumer("hallway-feed-fanout").on(
-        POST,
-        FanoutHandler(settings.feed_fanout_max_followers),
-        "Home timeline fan-out on write (merge on read for large authors).",
-    )
+    # People replica: mention resolution and author checks.
+    replicas.on(PERSON, on_person)
+    # Follow graph replica for fan-out; unfollow removes the followee from the home timeline.
+    replicas.on(FOLLOW, FollowHandler(settings.feed_follow_backfill_posts))
+    # Home timeline fan-out on write (merge on read for large authors).
+    rt.consumer("hallway-feed-fanout").on(POST, FanoutHandler(settings.feed_fanout_max_followers))
 
 
 def main(argv: list[str] | None = None) -> None:

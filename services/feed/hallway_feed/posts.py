@@ -13,21 +13,20 @@ from typing import Any
 
 import asyncpg
 
-from hallway_common.contracts import PostCreated, PostDeleted
+from hallway_common.contracts import PostCreated, PostDeleted, PostState
 from hallway_common.errors import (
     AlreadyExists,
     FailedPrecondition,
     NotFound,
     PermissionDenied,
 )
-from hallway_common.events import new_event
+from hallway_common.events import new_event, tombstone
 from hallway_common.outbox import enqueue
 from hallway_common.pagination import decode_time_cursor, encode_time_cursor
 from hallway_common.tracing import current_traceparent
 from hallway_feed import text as rules
 from hallway_feed.metrics import POSTS_CREATED
 
-SOURCE = "/hallway/feed"
 POST_COLUMNS = "p.id, p.author_id, p.text, p.mentions, p.hashtags, p.version, p.created_at"
 
 
@@ -120,18 +119,22 @@ async def do_create_post(
             existing = await _by_key(conn, author_id, key)
             assert existing is not None
             return _replay(existing, text), False
-        payload = PostCreated(
-            post_id=post_id,
-            author_id=author_id,
-            text=text,
-            mentions=[uuid.UUID(m["person_id"]) for m in mentions],
-            hashtags=hashtags,
-            version=row["version"],
-            created_at=now,
-            occurred_at=now,
-        )
-        event = new_event("hallway.feed.post.created", SOURCE, payload, current_traceparent())
-        await enqueue(conn, [event], topic_prefix)
+        fields = {
+            "post_id": post_id,
+            "author_id": author_id,
+            "text": text,
+            "mentions": [uuid.UUID(m["person_id"]) for m in mentions],
+            "hashtags": hashtags,
+            "version": row["version"],
+            "created_at": now,
+            "occurred_at": now,
+        }
+        trace = current_traceparent()
+        events = [
+            new_event("hallway.feed.post.created", PostCreated(**fields), trace),
+            new_event("hallway.feed.post.state", PostState(**fields), trace),
+        ]
+        await enqueue(conn, events, topic_prefix)
     POSTS_CREATED.inc()
     return row, True
 
@@ -186,8 +189,13 @@ async def do_delete_post(
         payload = PostDeleted(
             post_id=post_id, author_id=row["author_id"], version=version, occurred_at=now
         )
-        event = new_event("hallway.feed.post.deleted", SOURCE, payload, current_traceparent())
-        await enqueue(conn, [event], topic_prefix)
+        trace = current_traceparent()
+        events = [
+            new_event("hallway.feed.post.deleted", payload, trace),
+            # The state topic forgets the post: its text does not survive compaction.
+            tombstone("hallway.feed.post.state", str(post_id), now, trace),
+        ]
+        await enqueue(conn, events, topic_prefix)
 
 
 def _after(token: str) -> tuple[datetime | None, uuid.UUID | None]:

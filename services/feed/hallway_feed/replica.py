@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import asyncpg
 
-from hallway_common.contracts import FollowChanged, PersonUpserted
+from hallway_common.contracts import FollowChanged, Payload, PersonUpserted
 from hallway_common.events import Event
 from hallway_common.logs import get_logger
 
 log = get_logger(__name__)
 
 
-async def on_person(event: Event, payload: PersonUpserted, conn: asyncpg.Connection | None) -> None:
-    """Upsert the person when this version is newer than the one held."""
+async def on_person(event: Event, payload: Payload, conn: asyncpg.Connection | None) -> None:
+    """Upsert the person when this version is newer than the one held.
+
+    person.removed needs nothing here: the person.updated before it, at the same
+    version, already carried the inactive (and, when erased, scrubbed) entry.
+    """
     assert conn is not None
+    if not isinstance(payload, PersonUpserted):
+        return
     await conn.execute(
         """INSERT INTO people (id, handle, display_name, active, version, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6)

@@ -12,7 +12,13 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from hallway_common.contracts import FollowChanged, PersonUpserted, PostCreated, PostDeleted
+from hallway_common.contracts import (
+    FollowCreated,
+    PersonUpdated,
+    PostCreated,
+    PostDeleted,
+    model_of,
+)
 from hallway_common.events import new_event
 from hallway_dev import testing
 from hallway_feed.fanout import FanoutHandler
@@ -31,8 +37,8 @@ async def pool(stack: None):
     await pool.close()
 
 
-def _person(pid: uuid.UUID, handle: str, version: int, active: bool = True) -> PersonUpserted:
-    return PersonUpserted(
+def _person(pid: uuid.UUID, handle: str, version: int, active: bool = True) -> PersonUpdated:
+    return PersonUpdated(
         person_id=pid,
         handle=handle,
         display_name=handle,
@@ -43,7 +49,8 @@ def _person(pid: uuid.UUID, handle: str, version: int, active: bool = True) -> P
 
 
 async def _apply(pool: asyncpg.Pool, handler, event_type: str, payload) -> None:
-    event = new_event(event_type, "/test", payload, "")
+    payload = model_of(event_type)(**payload.model_dump(exclude={"type"}))
+    event = new_event(event_type, payload, "")
     async with pool.acquire() as conn, conn.transaction():
         await handler(event, payload, conn)
 
@@ -68,7 +75,7 @@ async def test_fanout_is_replay_safe_and_skips_large_authors(pool: asyncpg.Pool)
             pool,
             follows,
             "hallway.profile.follow.created",
-            FollowChanged(follower_id=follower, followee_id=author, occurred_at=NOW),
+            FollowCreated(follower_id=follower, followee_id=author, occurred_at=NOW),
         )
     post_id = uuid.uuid4()
     await pool.execute(
@@ -91,7 +98,7 @@ async def test_fanout_is_replay_safe_and_skips_large_authors(pool: asyncpg.Pool)
         pool,
         follows,
         "hallway.profile.follow.created",
-        FollowChanged(follower_id=c, followee_id=author, occurred_at=NOW),
+        FollowCreated(follower_id=c, followee_id=author, occurred_at=NOW),
     )
     # c's follow backfilled the earlier, fanned-out post.
     assert c in {r["owner_id"] for r in await pool.fetch(owners, post_id)}
@@ -117,7 +124,7 @@ async def test_fanout_is_replay_safe_and_skips_large_authors(pool: asyncpg.Pool)
         pool,
         follows,
         "hallway.profile.follow.deleted",
-        FollowChanged(follower_id=a, followee_id=author, occurred_at=NOW),
+        FollowCreated(follower_id=a, followee_id=author, occurred_at=NOW),
     )
     assert await pool.fetchval("SELECT count(*) FROM home_timeline WHERE owner_id = $1", a) == 0
     assert await pool.fetchval("SELECT count(*) FROM follows WHERE followee_id = $1", author) == 2

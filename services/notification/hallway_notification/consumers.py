@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import asyncpg
 
-from hallway_common.contracts import FOLLOW, POST, FollowChanged, Payload, PostCreated, PostDeleted
+from hallway_common.contracts import (
+    FOLLOW,
+    PERSON,
+    POST,
+    FollowChanged,
+    Payload,
+    PersonUpserted,
+    PostCreated,
+    PostDeleted,
+)
 from hallway_common.events import Event
 from hallway_common.logs import get_logger
 from hallway_common.runtime import Runtime
@@ -54,7 +63,22 @@ async def on_follow(event: Event, payload: Payload, conn: asyncpg.Connection | N
         )
 
 
+async def on_person(event: Event, payload: Payload, conn: asyncpg.Connection | None) -> None:
+    """Keep the address mail goes to: the person's e-mail while they are active, none
+    once they are removed (person.removed follows a person.updated of the same
+    version, which already cleared it)."""
+    assert conn is not None
+    if isinstance(payload, PersonUpserted):
+        await inbox.do_set_address(
+            conn, payload.person_id, payload.email if payload.active else None, payload.version
+        )
+
+
 def register(rt: Runtime) -> None:
     consumer = rt.consumer(GROUP)
-    consumer.on(POST, on_post, "Mentions become notifications; deleted posts leave inboxes.")
-    consumer.on(FOLLOW, on_follow, "New followers become notifications.")
+    # Mentions become notifications; deleted posts leave inboxes.
+    consumer.on(POST, on_post)
+    # New followers become notifications.
+    consumer.on(FOLLOW, on_follow)
+    # E-mail addresses of people, for mail about mentions.
+    consumer.on(PERSON, on_person)

@@ -146,6 +146,7 @@ async def do_notify_mentions(
                SELECT n.id FROM unnest($1::uuid[]) AS n(id)
                JOIN notifications USING (id)
                JOIN email_addresses e USING (person_id)
+               WHERE e.email IS NOT NULL
                ON CONFLICT DO NOTHING""",
             [r["id"] for r in rows],
         )
@@ -269,3 +270,19 @@ async def housekeeping(pool: asyncpg.Pool, retention_days: int) -> dict[str, Any
         status = await pool.execute(sql, days)
         result[name] = int(status.split()[-1])
     return result
+
+
+async def do_set_address(
+    conn: asyncpg.Connection, person_id: uuid.UUID, email: str | None, version: int
+) -> None:
+    """Record a person's address (None: no mail) unless a newer version is held."""
+    await conn.execute(
+        """INSERT INTO email_addresses (person_id, email, version, updated_at)
+           VALUES ($1, $2, $3, now())
+           ON CONFLICT (person_id) DO UPDATE SET email = EXCLUDED.email,
+               version = EXCLUDED.version, updated_at = now()
+           WHERE email_addresses.version < EXCLUDED.version""",
+        person_id,
+        email,
+        version,
+    )

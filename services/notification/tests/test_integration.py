@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 from hallway.notification.v1 import notification_pb2 as pb
 from hallway.notification.v1 import notification_pb2_grpc as pb_grpc
-from hallway_common.contracts import FollowChanged, PostCreated, PostDeleted, dlq_topic
+from hallway_common.contracts import PostCreated, PostDeleted, dlq_topic, model_of
 from hallway_common.events import Event, new_event
 from hallway_common.tracing import new_traceparent
 from hallway_dev import testing
@@ -41,8 +41,6 @@ from hallway_notification import mailer
 from hallway_notification.streams import LISTENER_APP_NAME
 
 pytestmark = pytest.mark.integration
-
-SOURCE = "/hallway/tests"
 
 
 class Service:
@@ -120,19 +118,20 @@ def post_created(
         created_at=now,
         occurred_at=now,
     )
-    return new_event("hallway.feed.post.created", SOURCE, payload, new_traceparent())
+    return new_event("hallway.feed.post.created", payload, new_traceparent())
 
 
 def post_deleted(author: uuid.UUID, post: uuid.UUID) -> Event:
     payload = PostDeleted(post_id=post, author_id=author, version=2, occurred_at=datetime.now(UTC))
-    return new_event("hallway.feed.post.deleted", SOURCE, payload, new_traceparent())
+    return new_event("hallway.feed.post.deleted", payload, new_traceparent())
 
 
 def follow(follower: uuid.UUID, followee: uuid.UUID, kind: str = "created") -> Event:
-    payload = FollowChanged(
+    event_type = f"hallway.profile.follow.{kind}"
+    payload = model_of(event_type)(
         follower_id=follower, followee_id=followee, occurred_at=datetime.now(UTC)
     )
-    return new_event(f"hallway.profile.follow.{kind}", SOURCE, payload, new_traceparent())
+    return new_event(event_type, payload, new_traceparent())
 
 
 async def inbox_of(service: Service, person: uuid.UUID, n: int) -> pb.ListNotificationsResponse:

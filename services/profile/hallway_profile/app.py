@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
 from hallway_common.config import DatabaseSettings
-from hallway_common.contracts import FOLLOW, PERSON
+from hallway_common.contracts import produced_by
 from hallway_common.runtime import Runtime, run
 from hallway_profile.grpc_api import ProfileServicer
 
@@ -22,7 +22,7 @@ class ProfileSettings(DatabaseSettings):
 
 async def build(rt: Runtime[ProfileSettings]) -> None:
     assert rt.pool is not None
-    rt.produces += [PERSON, FOLLOW]
+    rt.produces += produced_by("profile")
     rt.grpc.add(
         profile_pb2_grpc.add_ProfileServiceServicer_to_server,
         ProfileServicer(rt.pool, rt.settings.kafka_topic_prefix),

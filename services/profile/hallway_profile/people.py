@@ -14,15 +14,24 @@ from typing import Any
 import asyncpg
 from email_validator import EmailNotValidError, validate_email
 
-from hallway_common.contracts import FollowChanged, PersonUpserted
+from hallway_common.contracts import (
+    FollowCreated,
+    FollowDeleted,
+    FollowState,
+    PersonCreated,
+    PersonRemoved,
+    PersonState,
+    PersonUpdated,
+)
 from hallway_common.errors import AlreadyExists, InvalidArgument, NotFound
-from hallway_common.events import new_event
+from hallway_common.events import Event, new_event, tombstone
 from hallway_common.outbox import enqueue
 from hallway_common.pagination import decode_cursor, decode_time_cursor, encode_cursor
 from hallway_common.tracing import current_traceparent
 
-SOURCE = "/hallway/profile"
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+# Handles of erased people; nobody may take one.
+ERASED_PREFIX = "erased-"
 EMAIL_INDEX = "people_email_unique"
 TEXT_LIMITS = {"display_name": 100, "title": 100, "department": 100, "email": 254}
 PERSON_COLUMNS = """p.id, p.handle, p.display_name, p.title, p.department, p.manager_id, p.email,
@@ -43,6 +52,8 @@ def check_handle(handle: str) -> str:
             "handle must be 2-32 characters of a-z, 0-9, '.', '_' or '-', starting with a "
             "letter or digit"
         )
+    if handle.startswith(ERASED_PREFIX):
+        raise InvalidArgument(f"handles starting with {ERASED_PREFIX!r} are reserved")
     return handle
 
 
@@ -102,19 +113,44 @@ async def check_manager(
         raise InvalidArgument(f"manager {manager_id} does not exist")
 
 
-def _person_event(kind: str, row: asyncpg.Record) -> Any:
-    payload = PersonUpserted(
-        person_id=row["id"],
-        handle=row["handle"],
-        display_name=row["display_name"],
-        title=row["title"],
-        department=row["department"],
-        manager_id=row["manager_id"],
-        active=row["active"],
-        version=row["version"],
-        occurred_at=row["updated_at"],
+def _person_events(kind: str, row: asyncpg.Record) -> list[Event]:
+    """The change event and the person's new state (one transaction, one outbox batch)."""
+    fields = {
+        "person_id": row["id"],
+        "handle": row["handle"],
+        "display_name": row["display_name"],
+        "title": row["title"],
+        "department": row["department"],
+        "manager_id": row["manager_id"],
+        "email": row["email"],
+        "active": row["active"],
+        "version": row["version"],
+        "occurred_at": row["updated_at"],
+    }
+    change = PersonCreated(**fields) if kind == "created" else PersonUpdated(**fields)
+    trace = current_traceparent()
+    state = (
+        new_event("hallway.profile.person.state", PersonState(**fields), trace)
+        if row["active"]  # a removed person stays a tombstone whatever else changes
+        else tombstone("hallway.profile.person.state", str(row["id"]), row["updated_at"], trace)
     )
-    return new_event(f"hallway.profile.person.{kind}", SOURCE, payload, current_traceparent())
+    return [new_event(change.type, change, trace), state]
+
+
+def _follow_events(follower: uuid.UUID, followee: uuid.UUID, follow: bool) -> list[Event]:
+    """follow.created + the edge's state, or follow.deleted + the edge's tombstone."""
+    now = datetime.now(UTC)
+    trace = current_traceparent()
+    edge = {"follower_id": follower, "followee_id": followee, "occurred_at": now}
+    if follow:
+        return [
+            new_event("hallway.profile.follow.created", FollowCreated(**edge), trace),
+            new_event("hallway.profile.follow.state", FollowState(**edge), trace),
+        ]
+    return [
+        new_event("hallway.profile.follow.deleted", FollowDeleted(**edge), trace),
+        tombstone("hallway.profile.follow.state", f"{follower}:{followee}", now, trace),
+    ]
 
 
 async def get_person(
@@ -172,7 +208,7 @@ async def do_create_person(
         row = await conn.fetchrow(
             f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1", person_id
         )
-        await enqueue(conn, [_person_event("created", row)], topic_prefix)
+        await enqueue(conn, _person_events("created", row), topic_prefix)
     return row
 
 
@@ -206,7 +242,7 @@ async def do_update_person(
             f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1", person_id
         )
         if updates:
-            await enqueue(conn, [_person_event("updated", row)], topic_prefix)
+            await enqueue(conn, _person_events("updated", row), topic_prefix)
     return row
 
 
@@ -247,15 +283,73 @@ async def do_follow(
             )
         changed = status.split()[-1] == "1"
         if changed:
-            payload = FollowChanged(
-                follower_id=follower, followee_id=followee, occurred_at=datetime.now(UTC)
-            )
-            kind = "created" if follow else "deleted"
-            event = new_event(
-                f"hallway.profile.follow.{kind}", SOURCE, payload, current_traceparent()
-            )
-            await enqueue(conn, [event], topic_prefix)
+            await enqueue(conn, _follow_events(follower, followee, follow), topic_prefix)
     return changed
+
+
+async def do_remove_person(
+    pool: asyncpg.Pool, topic_prefix: str, person_id: uuid.UUID, *, erase: bool
+) -> asyncpg.Record:
+    """Deactivate a person, or erase them: scrub their personal data and end their follows.
+
+    Publishes person.updated (the inactive entry), person.removed and a tombstone on
+    the person state topic (and, when erasing, follow.deleted plus a tombstone for
+    each edge), so replicas and compacting sinks drop them too. Repeating a removal
+    changes nothing and publishes nothing.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        current = await conn.fetchrow(
+            f"SELECT active, handle LIKE '{ERASED_PREFIX}%' AS erased FROM people "
+            "WHERE id = $1 FOR UPDATE",
+            person_id,
+        )
+        if current is None:
+            raise NotFound(f"person {person_id} not found")
+        if current["erased"] or (not erase and not current["active"]):
+            return await conn.fetchrow(
+                f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1", person_id
+            )
+        events: list[Event] = []
+        if erase:
+            edges = await conn.fetch(
+                """DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1
+                   RETURNING follower_id, followee_id""",
+                person_id,
+            )
+            for edge in edges:
+                events += _follow_events(edge["follower_id"], edge["followee_id"], follow=False)
+            await conn.execute(
+                "UPDATE people SET manager_id = NULL WHERE manager_id = $1", person_id
+            )
+            await conn.execute(
+                f"""UPDATE people SET handle = '{ERASED_PREFIX}' || left(replace(id::text, '-', ''), 24),
+                       display_name = 'Erased person', title = '', department = '',
+                       manager_id = NULL, email = NULL, active = false,
+                       version = version + 1, updated_at = now()
+                   WHERE id = $1""",
+                person_id,
+            )
+        else:
+            await conn.execute(
+                """UPDATE people SET active = false, version = version + 1, updated_at = now()
+                   WHERE id = $1""",
+                person_id,
+            )
+        row = await conn.fetchrow(
+            f"SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1", person_id
+        )
+        removed = PersonRemoved(
+            person_id=person_id,
+            reason="erased" if erase else "deactivated",
+            version=row["version"],
+            occurred_at=row["updated_at"],
+        )
+        # person.updated carries the (scrubbed, inactive) entry to every replica and
+        # tombstones the state; person.removed says why, at the same version.
+        events += _person_events("updated", row)
+        events.append(new_event(removed.type, removed, current_traceparent()))
+        await enqueue(conn, events, topic_prefix)
+    return row
 
 
 async def list_follows(

@@ -31,8 +31,10 @@ async def build(rt: Runtime[SearchSettings]) -> None:
     # OpenSearch down or overloaded (connection errors, 429/502/503/504, also wrapped in
     # OpenSearchBusy) is classified by hallway_common.failures: retried, never dead-lettered.
     consumer = rt.consumer(CONSUMER_GROUP)
-    consumer.on(PERSON, indexer.on_person, "People, indexed for directory search.")
-    consumer.on(POST, indexer.on_post, "Posts, indexed for full-text search; deletes tombstoned.")
+    # People, indexed for directory search.
+    consumer.on(PERSON, indexer.on_person)
+    # Posts, indexed for full-text search; deletes tombstoned.
+    consumer.on(POST, indexer.on_post)
 
     rt.grpc.add(
         search_pb2_grpc.add_SearchServiceServicer_to_server,

@@ -17,7 +17,7 @@ import asyncpg
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConflictError, TransportError
 
-from hallway_common.contracts import PersonUpserted, PostCreated, PostDeleted
+from hallway_common.contracts import Payload, PersonUpserted, PostCreated, PostDeleted
 from hallway_common.events import Event
 from hallway_common.logs import get_logger
 from hallway_search.indices import IndexNames
@@ -98,9 +98,15 @@ class Indexer:
         self.names = names
 
     async def on_person(
-        self, event: Event, payload: PersonUpserted, conn: asyncpg.Connection | None
+        self, event: Event, payload: Payload, conn: asyncpg.Connection | None
     ) -> bool:
-        """A person created or updated: replace the document unless a newer one is there."""
+        """A person created or updated: replace the document unless a newer one is there.
+
+        person.removed is skipped: the person.updated of the same version already
+        replaced the document with the inactive (or scrubbed) entry.
+        """
+        if not isinstance(payload, PersonUpserted):
+            return False
         return await self._write(
             "people",
             self.names.people,

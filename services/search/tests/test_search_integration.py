@@ -21,13 +21,12 @@ from opensearchpy import AsyncOpenSearch
 
 from hallway.search.v1 import search_pb2 as pb
 from hallway.search.v1 import search_pb2_grpc as pb_grpc
-from hallway_common.contracts import PERSON, POST, PersonUpserted, PostCreated, PostDeleted
+from hallway_common.contracts import PERSON, POST, PostCreated, PostDeleted, model_of
 from hallway_common.events import Event, new_event
 from hallway_dev import testing
 
 pytestmark = pytest.mark.integration
 
-SOURCE = "/hallway/tests"
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
@@ -115,19 +114,19 @@ def _post(text: str, hashtags: list[str] | None = None, **kw: Any) -> PostCreate
 
 
 def _created(post: PostCreated) -> Event:
-    return new_event("hallway.feed.post.created", SOURCE, post, TRACEPARENT)
+    return new_event("hallway.feed.post.created", post, TRACEPARENT)
 
 
 def _person(person_id: uuid.UUID, handle: str, version: int, **kw: Any) -> Event:
-    payload = PersonUpserted(
+    event_type = f"hallway.profile.person.{'created' if version == 1 else 'updated'}"
+    payload = model_of(event_type)(
         person_id=person_id,
         handle=handle,
         version=version,
         occurred_at=datetime.now(UTC),
         **({"display_name": handle.title()} | kw),
     )
-    kind = "created" if version == 1 else "updated"
-    return new_event(f"hallway.profile.person.{kind}", SOURCE, payload, TRACEPARENT)
+    return new_event(event_type, payload, TRACEPARENT)
 
 
 async def _hits(search: Search, query: str) -> pb.SearchPostsResponse | None:
@@ -162,7 +161,7 @@ async def test_post_is_found_deleted_and_not_resurrected(search: Search, unique:
     deleted = PostDeleted(
         post_id=post.post_id, author_id=post.author_id, version=2, occurred_at=datetime.now(UTC)
     )
-    await search.publish(new_event("hallway.feed.post.deleted", SOURCE, deleted, TRACEPARENT))
+    await search.publish(new_event("hallway.feed.post.deleted", deleted, TRACEPARENT))
 
     async def gone() -> bool:
         return await _ids(search, word) == [] and await _ids(search, f"#{tag}") == []
