@@ -37,6 +37,7 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("POST",   "/api/v1/people",                       401,  403,   403,   201),  # admin provisions
     ("GET",    "/api/v1/people/{person_id}",           401,  200,   200,   200),
     ("PATCH",  "/api/v1/people/{person_id}",           401,  403,   200,   200),  # self or admin
+    ("DELETE", "/api/v1/people/{person_id}",           401,  403,   403,   204),  # HR/IT removes
     ("POST",   "/api/v1/people/{person_id}/follow",    401,  200,   400,   200),  # not yourself
     ("DELETE", "/api/v1/people/{person_id}/follow",    401,  200,   400,   200),
     ("GET",    "/api/v1/people/{person_id}/followers", 401,  200,   200,   200),
@@ -125,8 +126,18 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
     post = client.post("/api/v1/posts", headers=cast.owner.headers, json={"text": "mine"})
     assert post.status_code == 201, post.text
     post_id = post.json()["id"]
+    target = cast.owner.id
+    if (method, path) == ("DELETE", "/api/v1/people/{person_id}"):
+        # Removing is tried on a person of its own, so the cast stays signed in.
+        made = client.post(
+            "/api/v1/people",
+            headers=cast.admin.headers,
+            json={"handle": f"gone{uuid.uuid4().hex[:10]}", "display_name": "To Remove"},
+        )
+        assert made.status_code == 201, made.text
+        target = made.json()["id"]
     url = (
-        path.replace("{person_id}", cast.owner.id)
+        path.replace("{person_id}", target)
         .replace("{post_id}", post_id)
         .replace("{id_or_handle}", cast.owner.handle)
     )

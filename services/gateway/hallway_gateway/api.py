@@ -155,6 +155,40 @@ async def update_person(
     return convert.person(p)
 
 
+@router.delete(
+    "/people/{person_id}",
+    tags=["people"],
+    status_code=204,
+    responses=_problems(400, 403, 404, 429),
+    dependencies=[WriteLimited],
+)
+async def remove_person(
+    person_id: str,
+    caller: Caller,
+    backends: Services,
+    erase: Annotated[
+        bool, Query(description="Also erase their personal data and end their follows.")
+    ] = False,
+) -> Response:
+    """Remove a person from the directory (HR/IT). Requires the `admin` role.
+
+    Deactivates the person (they can no longer sign in and leave search and
+    mentions); with `erase=true` their name, handle and e-mail are scrubbed too.
+    Integrations see person.removed and a tombstone. Removing again is not an error."""
+    if not caller.is_admin:
+        audit("person.remove", "denied", actor=caller.person_id)
+        raise Problem(403, "removing people requires the admin role", slug="permission-denied")
+    target = await resolve_person_id(backends, person_id)
+    await backends.profile.RemovePerson(profile_pb2.RemovePersonRequest(id=target, erase=erase))
+    audit(
+        "person.erase" if erase else "person.remove",
+        "success",
+        actor=caller.person_id,
+        target=target,
+    )
+    return Response(status_code=204)
+
+
 @router.post(
     "/people/{person_id}/follow",
     tags=["people"],

@@ -43,7 +43,7 @@ async def _caller(
 
 
 async def _person_exists(request: Request, principal: Principal) -> None:
-    """401 for a validly signed token whose person does not exist (any more).
+    """401 for a validly signed token whose person does not exist (any more) or was removed.
 
     Checked against profile, remembered per replica for PERSON_CHECK_SECONDS. When
     profile cannot answer, the request goes on: its own calls then fail with a 503
@@ -54,13 +54,15 @@ async def _person_exists(request: Request, principal: Principal) -> None:
         return
     backends: Backends = request.app.state.backends
     try:
-        await backends.acting(principal).profile.GetPerson(
+        person = await backends.acting(principal).profile.GetPerson(
             profile_pb2.GetPersonRequest(id=principal.person_id)
         )
     except Problem as exc:
         if exc.status in (400, 404):
             raise unauthorized("the token's person does not exist") from None
         return
+    if not person.active:
+        raise unauthorized("the token's person has been removed")
     if len(seen) > 100_000:  # bounded: forget everyone rather than grow without limit
         seen.clear()
     seen[principal.person_id] = now + PERSON_CHECK_SECONDS

@@ -77,6 +77,7 @@ class FakeProfile(Fake):
             created_at=now_ts(),
             updated_at=now_ts(),
             version=1,
+            active=True,
         )
         self.people[p.id] = p
         return p
@@ -116,6 +117,15 @@ class FakeProfile(Fake):
         if req.HasField("title"):
             p.title = req.title
         return p
+
+    async def RemovePerson(
+        self, req: profile_pb2.RemovePersonRequest, metadata: Any = None
+    ) -> profile_pb2.Person:
+        self._enter("RemovePerson", req, metadata)
+        if req.id not in self.people:
+            raise rpc_error(grpc.StatusCode.NOT_FOUND, "person not found")
+        self.people[req.id].active = False
+        return self.people[req.id]
 
     async def ListPeople(self, req: profile_pb2.ListPeopleRequest, metadata: Any = None) -> Any:
         self._enter("ListPeople", req, metadata)

@@ -179,6 +179,22 @@ def test_create_person_requires_admin(h) -> None:  # type: ignore[no-untyped-def
     _problem(h.client.post("/api/v1/people", json=body, headers=h.auth(ada, roles=["admin"])), 409)
 
 
+def test_remove_person_requires_admin_and_locks_the_person_out(h) -> None:  # type: ignore[no-untyped-def]
+    ada, bob = h.profile.add("ada"), h.profile.add("bob")
+    _problem(h.client.delete(f"/api/v1/people/{bob.id}", headers=h.auth(ada)), 403)
+    assert h.profile.called("RemovePerson") == []
+    assert h.client.get("/api/v1/me", headers=h.auth(bob)).status_code == 200
+
+    resp = h.client.delete(
+        f"/api/v1/people/{bob.id}", params={"erase": "true"}, headers=h.auth(ada, roles=["admin"])
+    )
+    assert resp.status_code == 204
+    assert [r.erase for r in h.profile.called("RemovePerson")] == [True]
+    # A signed token outlives its person; the next check refuses it.
+    h.client.app.state.people_seen.clear()
+    _problem(h.client.get("/api/v1/me", headers=h.auth(bob)), 401)
+
+
 def test_update_person_self_or_admin(h) -> None:  # type: ignore[no-untyped-def]
     ada, bob = h.profile.add("ada"), h.profile.add("bob")
     resp = h.client.patch(f"/api/v1/people/{ada.id}", json={"title": "CTO"}, headers=h.auth(ada))

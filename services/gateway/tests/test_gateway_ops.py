@@ -20,6 +20,7 @@ EXPECTED_ROUTES = {
     ("post", "/api/v1/people"),
     ("get", "/api/v1/people/{person_id}"),
     ("patch", "/api/v1/people/{person_id}"),
+    ("delete", "/api/v1/people/{person_id}"),
     ("post", "/api/v1/people/{person_id}/follow"),
     ("delete", "/api/v1/people/{person_id}/follow"),
     ("get", "/api/v1/people/{person_id}/followers"),

@@ -29,6 +29,7 @@ def to_proto(row: asyncpg.Record) -> pb.Person:
         version=row["version"],
         follower_count=row["follower_count"],
         following_count=row["following_count"],
+        active=row["active"],
     )
 
 
@@ -98,6 +99,16 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         row = await people.do_update_person(self.pool, self.prefix, target, changes)
         if actor.is_admin and (actor.person_id != str(target) or "email" in changes):
             audit("person.update", "success", actor=actor.subject, target=str(target))
+        return to_proto(row)
+
+    async def RemovePerson(
+        self, request: pb.RemovePersonRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Person:
+        admin = require_admin()
+        target = parse_id(request.id, "id")
+        row = await people.do_remove_person(self.pool, self.prefix, target, erase=request.erase)
+        event = "person.erase" if request.erase else "person.deactivate"
+        audit(event, "success", actor=admin.subject, target=str(target))
         return to_proto(row)
 
     async def ListPeople(

@@ -249,8 +249,8 @@ async def do_update_person(
 async def list_people(pool: asyncpg.Pool, size: int, token: str) -> Page:
     after = decode_cursor(token, 1)
     rows = await pool.fetch(
-        f"SELECT {PERSON_COLUMNS} FROM people p WHERE $1::text IS NULL OR p.handle > $1 "
-        "ORDER BY p.handle LIMIT $2",
+        f"SELECT {PERSON_COLUMNS} FROM people p "
+        "WHERE p.active AND ($1::text IS NULL OR p.handle > $1) ORDER BY p.handle LIMIT $2",
         after[0] if after else None,
         size + 1,
     )

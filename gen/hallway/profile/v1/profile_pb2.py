@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n hallway/profile/v1/profile.proto\x12\x12hallway.profile.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x02\n\x06Person\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\x12\n\nmanager_id\x18\x06 \x01(\t\x12\r\n\x05\x65mail\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\n \x01(\x03\x12\x16\n\x0e\x66ollower_count\x18\x0b \x01(\x03\x12\x17\n\x0f\x66ollowing_count\x18\x0c \x01(\x03\"\x81\x01\n\x13\x43reatePersonRequest\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x12\n\nmanager_id\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\"9\n\x10GetPersonRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x10\n\x06handle\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\"$\n\x15\x42\x61tchGetPeopleRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"D\n\x16\x42\x61tchGetPeopleResponse\x12*\n\x06people\x18\x01 \x03(\x0b\x32\x1a.hallway.profile.v1.Person\"\xd9\x01\n\x13UpdatePersonRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x0c\x64isplay_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05title\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ndepartment\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x17\n\nmanager_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x12\n\x05\x65mail\x18\x06 \x01(\tH\x04\x88\x01\x01\x42\x0f\n\r_display_nameB\x08\n\x06_titleB\r\n\x0b_departmentB\r\n\x0b_manager_idB\x08\n\x06_email\":\n\x11ListPeopleRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x12ListPeopleResponse\x12*\n\x06people\x18\x01 \x03(\x0b\x32\x1a.hallway.profile.v1.Person\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\rFollowRequest\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\tJ\x04\x08\x01\x10\x02R\x0b\x66ollower_id\"!\n\x0e\x46ollowResponse\x12\x0f\n\x07\x63hanged\x18\x01 \x01(\x08\"N\n\x12ListFollowsRequest\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t2\xb5\x06\n\x0eProfileService\x12S\n\x0c\x43reatePerson\x12\'.hallway.profile.v1.CreatePersonRequest\x1a\x1a.hallway.profile.v1.Person\x12M\n\tGetPerson\x12$.hallway.profile.v1.GetPersonRequest\x1a\x1a.hallway.profile.v1.Person\x12g\n\x0e\x42\x61tchGetPeople\x12).hallway.profile.v1.BatchGetPeopleRequest\x1a*.hallway.profile.v1.BatchGetPeopleResponse\x12S\n\x0cUpdatePerson\x12\'.hallway.profile.v1.UpdatePersonRequest\x1a\x1a.hallway.profile.v1.Person\x12[\n\nListPeople\x12%.hallway.profile.v1.ListPeopleRequest\x1a&.hallway.profile.v1.ListPeopleResponse\x12O\n\x06\x46ollow\x12!.hallway.profile.v1.FollowRequest\x1a\".hallway.profile.v1.FollowResponse\x12Q\n\x08Unfollow\x12!.hallway.profile.v1.FollowRequest\x1a\".hallway.profile.v1.FollowResponse\x12_\n\rListFollowers\x12&.hallway.profile.v1.ListFollowsRequest\x1a&.hallway.profile.v1.ListPeopleResponse\x12_\n\rListFollowing\x12&.hallway.profile.v1.ListFollowsRequest\x1a&.hallway.profile.v1.ListPeopleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n hallway/profile/v1/profile.proto\x12\x12hallway.profile.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n\x06Person\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\x12\n\nmanager_id\x18\x06 \x01(\t\x12\r\n\x05\x65mail\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\n \x01(\x03\x12\x16\n\x0e\x66ollower_count\x18\x0b \x01(\x03\x12\x17\n\x0f\x66ollowing_count\x18\x0c \x01(\x03\x12\x0e\n\x06\x61\x63tive\x18\r \x01(\x08\"\x81\x01\n\x13\x43reatePersonRequest\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x12\n\nmanager_id\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\"9\n\x10GetPersonRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x10\n\x06handle\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\"$\n\x15\x42\x61tchGetPeopleRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"D\n\x16\x42\x61tchGetPeopleResponse\x12*\n\x06people\x18\x01 \x03(\x0b\x32\x1a.hallway.profile.v1.Person\"\xd9\x01\n\x13UpdatePersonRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x0c\x64isplay_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05title\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ndepartment\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x17\n\nmanager_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x12\n\x05\x65mail\x18\x06 \x01(\tH\x04\x88\x01\x01\x42\x0f\n\r_display_nameB\x08\n\x06_titleB\r\n\x0b_departmentB\r\n\x0b_manager_idB\x08\n\x06_email\"0\n\x13RemovePersonRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65rase\x18\x02 \x01(\x08\":\n\x11ListPeopleRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x12ListPeopleResponse\x12*\n\x06people\x18\x01 \x03(\x0b\x32\x1a.hallway.profile.v1.Person\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\rFollowRequest\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\tJ\x04\x08\x01\x10\x02R\x0b\x66ollower_id\"!\n\x0e\x46ollowResponse\x12\x0f\n\x07\x63hanged\x18\x01 \x01(\x08\"N\n\x12ListFollowsRequest\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t2\x8a\x07\n\x0eProfileService\x12S\n\x0c\x43reatePerson\x12\'.hallway.profile.v1.CreatePersonRequest\x1a\x1a.hallway.profile.v1.Person\x12M\n\tGetPerson\x12$.hallway.profile.v1.GetPersonRequest\x1a\x1a.hallway.profile.v1.Person\x12g\n\x0e\x42\x61tchGetPeople\x12).hallway.profile.v1.BatchGetPeopleRequest\x1a*.hallway.profile.v1.BatchGetPeopleResponse\x12S\n\x0cUpdatePerson\x12\'.hallway.profile.v1.UpdatePersonRequest\x1a\x1a.hallway.profile.v1.Person\x12S\n\x0cRemovePerson\x12\'.hallway.profile.v1.RemovePersonRequest\x1a\x1a.hallway.profile.v1.Person\x12[\n\nListPeople\x12%.hallway.profile.v1.ListPeopleRequest\x1a&.hallway.profile.v1.ListPeopleResponse\x12O\n\x06\x46ollow\x12!.hallway.profile.v1.FollowRequest\x1a\".hallway.profile.v1.FollowResponse\x12Q\n\x08Unfollow\x12!.hallway.profile.v1.FollowRequest\x1a\".hallway.profile.v1.FollowResponse\x12_\n\rListFollowers\x12&.hallway.profile.v1.ListFollowsRequest\x1a&.hallway.profile.v1.ListPeopleResponse\x12_\n\rListFollowing\x12&.hallway.profile.v1.ListFollowsRequest\x1a&.hallway.profile.v1.ListPeopleResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,27 +33,29 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hallway.profile.v1.profile_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PERSON']._serialized_start=90
-  _globals['_PERSON']._serialized_end=380
-  _globals['_CREATEPERSONREQUEST']._serialized_start=383
-  _globals['_CREATEPERSONREQUEST']._serialized_end=512
-  _globals['_GETPERSONREQUEST']._serialized_start=514
-  _globals['_GETPERSONREQUEST']._serialized_end=571
-  _globals['_BATCHGETPEOPLEREQUEST']._serialized_start=573
-  _globals['_BATCHGETPEOPLEREQUEST']._serialized_end=609
-  _globals['_BATCHGETPEOPLERESPONSE']._serialized_start=611
-  _globals['_BATCHGETPEOPLERESPONSE']._serialized_end=679
-  _globals['_UPDATEPERSONREQUEST']._serialized_start=682
-  _globals['_UPDATEPERSONREQUEST']._serialized_end=899
-  _globals['_LISTPEOPLEREQUEST']._serialized_start=901
-  _globals['_LISTPEOPLEREQUEST']._serialized_end=959
-  _globals['_LISTPEOPLERESPONSE']._serialized_start=961
-  _globals['_LISTPEOPLERESPONSE']._serialized_end=1050
-  _globals['_FOLLOWREQUEST']._serialized_start=1052
-  _globals['_FOLLOWREQUEST']._serialized_end=1107
-  _globals['_FOLLOWRESPONSE']._serialized_start=1109
-  _globals['_FOLLOWRESPONSE']._serialized_end=1142
-  _globals['_LISTFOLLOWSREQUEST']._serialized_start=1144
-  _globals['_LISTFOLLOWSREQUEST']._serialized_end=1222
-  _globals['_PROFILESERVICE']._serialized_start=1225
-  _globals['_PROFILESERVICE']._serialized_end=2046
+  _globals['_PERSON']._serialized_end=396
+  _globals['_CREATEPERSONREQUEST']._serialized_start=399
+  _globals['_CREATEPERSONREQUEST']._serialized_end=528
+  _globals['_GETPERSONREQUEST']._serialized_start=530
+  _globals['_GETPERSONREQUEST']._serialized_end=587
+  _globals['_BATCHGETPEOPLEREQUEST']._serialized_start=589
+  _globals['_BATCHGETPEOPLEREQUEST']._serialized_end=625
+  _globals['_BATCHGETPEOPLERESPONSE']._serialized_start=627
+  _globals['_BATCHGETPEOPLERESPONSE']._serialized_end=695
+  _globals['_UPDATEPERSONREQUEST']._serialized_start=698
+  _globals['_UPDATEPERSONREQUEST']._serialized_end=915
+  _globals['_REMOVEPERSONREQUEST']._serialized_start=917
+  _globals['_REMOVEPERSONREQUEST']._serialized_end=965
+  _globals['_LISTPEOPLEREQUEST']._serialized_start=967
+  _globals['_LISTPEOPLEREQUEST']._serialized_end=1025
+  _globals['_LISTPEOPLERESPONSE']._serialized_start=1027
+  _globals['_LISTPEOPLERESPONSE']._serialized_end=1116
+  _globals['_FOLLOWREQUEST']._serialized_start=1118
+  _globals['_FOLLOWREQUEST']._serialized_end=1173
+  _globals['_FOLLOWRESPONSE']._serialized_start=1175
+  _globals['_FOLLOWRESPONSE']._serialized_end=1208
+  _globals['_LISTFOLLOWSREQUEST']._serialized_start=1210
+  _globals['_LISTFOLLOWSREQUEST']._serialized_end=1288
+  _globals['_PROFILESERVICE']._serialized_start=1291
+  _globals['_PROFILESERVICE']._serialized_end=2197
 # @@protoc_insertion_point(module_scope)

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Person(_message.Message):
-    __slots__ = ("id", "handle", "display_name", "title", "department", "manager_id", "email", "created_at", "updated_at", "version", "follower_count", "following_count")
+    __slots__ = ("id", "handle", "display_name", "title", "department", "manager_id", "email", "created_at", "updated_at", "version", "follower_count", "following_count", "active")
     ID_FIELD_NUMBER: _ClassVar[int]
     HANDLE_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class Person(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     FOLLOWER_COUNT_FIELD_NUMBER: _ClassVar[int]
     FOLLOWING_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
     id: str
     handle: str
     display_name: str
@@ -35,7 +36,8 @@ class Person(_message.Message):
     version: int
     follower_count: int
     following_count: int
-    def __init__(self, id: _Optional[str] = ..., handle: _Optional[str] = ..., display_name: _Optional[str] = ..., title: _Optional[str] = ..., department: _Optional[str] = ..., manager_id: _Optional[str] = ..., email: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., follower_count: _Optional[int] = ..., following_count: _Optional[int] = ...) -> None: ...
+    active: bool
+    def __init__(self, id: _Optional[str] = ..., handle: _Optional[str] = ..., display_name: _Optional[str] = ..., title: _Optional[str] = ..., department: _Optional[str] = ..., manager_id: _Optional[str] = ..., email: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., follower_count: _Optional[int] = ..., following_count: _Optional[int] = ..., active: _Optional[bool] = ...) -> None: ...
 
 class CreatePersonRequest(_message.Message):
     __slots__ = ("handle", "display_name", "title", "department", "manager_id", "email")
@@ -88,6 +90,14 @@ class UpdatePersonRequest(_message.Message):
     manager_id: str
     email: str
     def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., title: _Optional[str] = ..., department: _Optional[str] = ..., manager_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class RemovePersonRequest(_message.Message):
+    __slots__ = ("id", "erase")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ERASE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    erase: bool
+    def __init__(self, id: _Optional[str] = ..., erase: _Optional[bool] = ...) -> None: ...
 
 class ListPeopleRequest(_message.Message):
     __slots__ = ("page_size", "page_token")

@@ -60,6 +60,11 @@ class ProfileServiceStub:
                 request_serializer=hallway_dot_profile_dot_v1_dot_profile__pb2.UpdatePersonRequest.SerializeToString,
                 response_deserializer=hallway_dot_profile_dot_v1_dot_profile__pb2.Person.FromString,
                 _registered_method=True)
+        self.RemovePerson = channel.unary_unary(
+                '/hallway.profile.v1.ProfileService/RemovePerson',
+                request_serializer=hallway_dot_profile_dot_v1_dot_profile__pb2.RemovePersonRequest.SerializeToString,
+                response_deserializer=hallway_dot_profile_dot_v1_dot_profile__pb2.Person.FromString,
+                _registered_method=True)
         self.ListPeople = channel.unary_unary(
                 '/hallway.profile.v1.ProfileService/ListPeople',
                 request_serializer=hallway_dot_profile_dot_v1_dot_profile__pb2.ListPeopleRequest.SerializeToString,
@@ -128,6 +133,17 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RemovePerson(self, request, context):
+        """Removes a person from the directory (administrators only: PERMISSION_DENIED
+        otherwise): deactivates them, or with erase=true also scrubs their personal data
+        and ends their follows. Publishes person.updated, person.removed and a tombstone
+        on the person state topic. Idempotent: removing again changes nothing.
+        NOT_FOUND when no person has that id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPeople(self, request, context):
         """Everyone, ordered by handle (keyset pagination).
         """
@@ -183,6 +199,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
             'UpdatePerson': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdatePerson,
                     request_deserializer=hallway_dot_profile_dot_v1_dot_profile__pb2.UpdatePersonRequest.FromString,
+                    response_serializer=hallway_dot_profile_dot_v1_dot_profile__pb2.Person.SerializeToString,
+            ),
+            'RemovePerson': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemovePerson,
+                    request_deserializer=hallway_dot_profile_dot_v1_dot_profile__pb2.RemovePersonRequest.FromString,
                     response_serializer=hallway_dot_profile_dot_v1_dot_profile__pb2.Person.SerializeToString,
             ),
             'ListPeople': grpc.unary_unary_rpc_method_handler(
@@ -324,6 +345,33 @@ class ProfileService:
             target,
             '/hallway.profile.v1.ProfileService/UpdatePerson',
             hallway_dot_profile_dot_v1_dot_profile__pb2.UpdatePersonRequest.SerializeToString,
+            hallway_dot_profile_dot_v1_dot_profile__pb2.Person.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemovePerson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hallway.profile.v1.ProfileService/RemovePerson',
+            hallway_dot_profile_dot_v1_dot_profile__pb2.RemovePersonRequest.SerializeToString,
             hallway_dot_profile_dot_v1_dot_profile__pb2.Person.FromString,
             options,
             channel_credentials,
