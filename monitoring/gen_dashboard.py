@@ -118,18 +118,35 @@ ROWS: list[tuple[str, list[tuple[str, str, list[tuple[str, str]]]]]] = [
                     (f"max by (job) (hallway_outbox_oldest_age_seconds{{{NS}}})", "{{job}}"),
                 ],
             ),
+            (
+                "Outbox gauges' age (grows while the relay cannot read its outbox)",
+                "s",
+                [
+                    (f"max by (job) (hallway_outbox_sample_age_seconds{{{NS}}})", "{{job}}"),
+                ],
+            ),
         ],
     ),
     (
         "3. Consumers: lag, throughput, failures",
         [
             (
-                "Consumer lag by group and topic",
+                "Consumer lag (messages) by group and topic",
                 "short",
                 [
                     (
-                        f"sum by (group, topic) (hallway_consumer_lag{{{NS}}})",
+                        f"sum by (group, topic) (hallway_consumer_lag_messages{{{NS}}})",
                         "{{group}} / {{topic}}",
+                    ),
+                ],
+            ),
+            (
+                "Lag sample age by group (grows while lag cannot be measured)",
+                "s",
+                [
+                    (
+                        f"max by (group) (hallway_consumer_lag_sample_age_seconds{{{NS}}})",
+                        "{{group}}",
                     ),
                 ],
             ),
@@ -201,11 +218,11 @@ ROWS: list[tuple[str, list[tuple[str, str, list[tuple[str, str]]]]]] = [
                 ],
             ),
             (
-                "Fan-out consumer lag",
+                "Fan-out consumer lag (messages)",
                 "short",
                 [
                     (
-                        f'sum by (topic) (hallway_consumer_lag{{{NS},group="hallway-feed-fanout"}})',
+                        f'sum by (topic) (hallway_consumer_lag_messages{{{NS},group="hallway-feed-fanout"}})',
                         "{{topic}}",
                     ),
                 ],
@@ -242,11 +259,11 @@ ROWS: list[tuple[str, list[tuple[str, str, list[tuple[str, str]]]]]] = [
                 ],
             ),
             (
-                "Search consumer lag",
+                "Search consumer lag (messages)",
                 "short",
                 [
                     (
-                        f'sum by (topic) (hallway_consumer_lag{{{NS},group="hallway-search"}})',
+                        f'sum by (topic) (hallway_consumer_lag_messages{{{NS},group="hallway-search"}})',
                         "{{topic}}",
                     ),
                 ],

@@ -137,7 +137,7 @@ Clients = tuple[AIOKafkaAdminClient, AIOKafkaConsumer]
 
 
 class LagMonitor:
-    """Publishes ``hallway_consumer_lag`` for consumer groups: end offset - committed.
+    """Publishes ``hallway_consumer_lag_messages`` per consumer group: end offset - committed.
 
     It must survive broker restarts: every sample is bounded by a timeout, any
     failure throws both clients away and the next round connects afresh (a client

@@ -65,7 +65,7 @@ class Offsets:
 
 def _lag() -> float | None:
     return REGISTRY.get_sample_value(
-        "hallway_consumer_lag", {"topic": TOPIC, "partition": "0", "group": GROUP}
+        "hallway_consumer_lag_messages", {"topic": TOPIC, "partition": "0", "group": GROUP}
     )
 
 

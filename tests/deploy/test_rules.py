@@ -82,7 +82,7 @@ def test_alerts_and_panels_use_only_documented_metrics():
         "hallway_feed_fanout_rows_total",
         "hallway_search_indexed_total",
         "hallway_notifications_created_total",
-        "hallway_consumer_lag",
+        "hallway_consumer_lag_messages",
     ):
         assert metric in used, metric
 
