@@ -1,5 +1,7 @@
 """A real Prometheus scrapes the end-to-end stack; every metric the chart's alerts and
 dashboard use must be there, every panel must show data and every alert must evaluate.
+Each process's /metrics is also held to the metrics contract (docs/conventions.md):
+no ``*_created`` series, and only the families that process uses, none without samples.
 
 Runs after the journey test (file order), so the stack has seen real traffic.
 """
@@ -16,7 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
+from hallway_common.contracts import CONSUMERS, produced_by
 from hallway_dev.testing import LOGS, System, eventually, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
@@ -140,3 +144,42 @@ async def test_every_alert_and_panel_has_data(system: System, prometheus: str) -
 
         for expr in promql.alert_expressions().values():
             await _query(client, expr)  # evaluates (firing or not) without error
+
+
+def _metrics_url(name: str, system: System) -> str:
+    proc = system.processes[name]
+    port = proc.http_port if name == "gateway" else proc.metrics_port
+    return f"http://127.0.0.1:{port}/metrics"
+
+
+async def test_each_process_exposes_only_the_families_it_uses(system: System) -> None:
+    """No ``_created`` series and no family without a sample, in any process; the
+    shared families only where they apply: the outbox where events are produced,
+    consumer families where a service consumes, gRPC server families in services."""
+    producers = {name for name in system.processes if produced_by(name)}
+    consumers = {service for service, _ in CONSUMERS.values()}
+    problems: list[str] = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        for name in system.processes:
+            resp = await client.get(_metrics_url(name, system))
+            assert resp.status_code == 200, (name, resp.status_code)
+            families = {f.name: f for f in text_string_to_metric_families(resp.text)}
+            created = sorted(
+                s.name for f in families.values() for s in f.samples if s.name.endswith("_created")
+            )
+            if created:
+                problems.append(f"{name}: _created series {created}")
+            if empty := sorted(n for n, f in families.items() if not f.samples):
+                problems.append(f"{name}: families without samples {empty}")
+            expected = {
+                "hallway_outbox_": name in producers,
+                "hallway_consumer_": name in consumers,
+                "grpc_server_": name != "gateway",
+            }
+            for prefix, wanted in expected.items():
+                present = sorted(n for n in families if n.startswith(prefix))
+                if wanted and not present:
+                    problems.append(f"{name}: no {prefix}* family although it uses them")
+                if present and not wanted:
+                    problems.append(f"{name}: {present} although it has no use for them")
+    assert problems == [], "\n".join(problems)
