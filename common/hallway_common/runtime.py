@@ -145,7 +145,7 @@ async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[
     await rt.broker.start()
     tasks = [asyncio.create_task(t(), name=getattr(t, "__name__", "task")) for t in rt._tasks]
     relay = relay_task = None
-    if rt.produces and rt.pool is not None and getattr(settings, "outbox_relay_enabled", False):
+    if _outbox_relay_enabled(rt, settings):
         producer = create_producer(settings, client_id=f"hallway-{name}-outbox")
         await producer.start()
         rt.on_close(producer.stop)
@@ -193,6 +193,21 @@ async def _serve(name: str, settings: Any, build: Callable[[Runtime], Awaitable[
         except Exception as exc:
             log.warning("close failed", closer=getattr(closer, "__qualname__", ""), error=repr(exc))
     log.info("service stopped")
+
+
+def _outbox_relay_enabled(rt: Runtime, settings: ServiceSettings) -> bool:
+    """Whether this process relays its outbox to Kafka: a service that declared the
+    topics it produces does, unless HALLWAY_OUTBOX_RELAY_ENABLED=false (another process
+    relays, or a test leaves events in the outbox on purpose). Declaring produced topics
+    without a database is a bug, not a reason to publish nothing."""
+    if not rt.produces:
+        return False
+    if rt.pool is None or not isinstance(settings, DatabaseSettings):
+        raise RuntimeError(
+            f"{rt.name} declares the topics it produces but has no database: "
+            "events are written to the outbox in the service's own transactions"
+        )
+    return settings.outbox_relay_enabled
 
 
 async def _purge_dedup_ids(pool: asyncpg.Pool, retention_days: int) -> None:
