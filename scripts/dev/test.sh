@@ -15,6 +15,9 @@ step "ruff"
 "$REPO/.local/venv/bin/ruff" check .
 "$REPO/.local/venv/bin/ruff" format --check .
 
+step "import boundaries (import-linter contracts in pyproject.toml)"
+"$REPO/.local/venv/bin/lint-imports" --no-cache
+
 step "local stack (Kafka, PostgreSQL, OpenSearch, SMTP sink)"
 started_stack=0
 if ! scripts/stack/status.sh >/dev/null 2>&1; then
