@@ -23,7 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from hallway_common.config import ServiceSettings
 from hallway_common.contracts import dlq_topic
-from hallway_common.kafka import _client_kwargs, topic_partitions
+from hallway_common.kafka import client_kwargs, topic_partitions
 
 REPLAYED_AT_HEADER = "dlq_replayed_at"
 # Provenance of a replayed record: "<dlq topic>:<partition>:<offset>" it was read from.
@@ -63,17 +63,17 @@ async def replay(
     prefix = settings.kafka_topic_prefix
     topic = prefix + dlq_topic(group)
     consumer = AIOKafkaConsumer(
-        **_client_kwargs(settings),
+        **client_kwargs(settings),
         group_id=prefix + replay_group(group),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = AIOKafkaProducer(**_client_kwargs(settings), acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**client_kwargs(settings), acks="all", enable_idempotence=True)
     report = ReplayReport(dry_run=dry_run)
     await consumer.start()
     await producer.start()
     try:
-        admin = AIOKafkaAdminClient(**_client_kwargs(settings))
+        admin = AIOKafkaAdminClient(**client_kwargs(settings))
         await admin.start()
         try:
             tps = await topic_partitions(admin, [topic])

@@ -40,7 +40,7 @@ def _security(settings: ServiceSettings) -> BaseSecurity | None:
     return BaseSecurity(ssl_context=ctx, use_ssl=use_ssl) if use_ssl else None
 
 
-def _client_kwargs(settings: ServiceSettings) -> dict:
+def client_kwargs(settings: ServiceSettings) -> dict:
     """aiokafka keyword arguments for admin/lag clients, matching the broker's security."""
     kwargs: dict = {
         "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
@@ -81,7 +81,7 @@ def create_producer(settings: ServiceSettings, client_id: str) -> AIOKafkaProduc
     exactly the CloudEvents headers and a tombstone is a real null value (the
     FastStream broker adds headers of its own and turns ``None`` into b"")."""
     return AIOKafkaProducer(
-        **_client_kwargs(settings),
+        **client_kwargs(settings),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -109,7 +109,7 @@ async def ensure_topics(
     those in ``compacted`` are created with log compaction."""
     if not settings.kafka_create_topics:
         return
-    admin = AIOKafkaAdminClient(**_client_kwargs(settings))
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -165,8 +165,8 @@ class LagMonitor:
             )
 
     async def _connect_clients(self) -> Clients:
-        admin = AIOKafkaAdminClient(**_client_kwargs(self._settings))
-        offsets = AIOKafkaConsumer(**_client_kwargs(self._settings), enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(**client_kwargs(self._settings))
+        offsets = AIOKafkaConsumer(**client_kwargs(self._settings), enable_auto_commit=False)
         try:
             await admin.start()
             await offsets.start()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import asyncpg
@@ -201,3 +201,37 @@ def _fault_point(name: str) -> None:
     if os.environ.get("HALLWAY_FAULT") == name:
         log.warning("fault injected: exiting", fault=name)
         os._exit(86)
+
+
+async def republish(
+    pool: asyncpg.Pool,
+    topic_prefix: str,
+    table_sql: str,
+    key_columns: tuple[str, ...],
+    to_events: Callable[[asyncpg.Record], list[Event]],
+    batch_size: int = 500,
+) -> int:
+    """Enqueue events built from every row of a table, in key order, a batch per
+    transaction; returns the number of rows. Used to (re)fill a state topic.
+
+    Rows are read ``FOR SHARE``: a concurrent change of the same row waits for the
+    batch to commit, so its own outbox row comes after and the newer state wins.
+    ``table_sql`` is ``SELECT ... FROM <table> [alias]`` with the key columns selected.
+    """
+    keys = ", ".join(key_columns)
+    params = ", ".join(f"${i + 1}" for i in range(len(key_columns)))
+    after: tuple | None = None
+    total = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            where = f"WHERE ({keys}) > ({params})" if after else ""
+            rows = await conn.fetch(
+                f"{table_sql} {where} ORDER BY {keys} LIMIT {int(batch_size)} FOR SHARE",
+                *(after or ()),
+            )
+            if not rows:
+                return total
+            await enqueue(conn, [e for row in rows for e in to_events(row)], topic_prefix)
+        total += len(rows)
+        after = tuple(rows[-1][c.split(".")[-1]] for c in key_columns)
+        log.info("republished", rows=total)

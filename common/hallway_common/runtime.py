@@ -13,6 +13,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -234,6 +235,15 @@ async def _until_stopped_or_failed(stopping: asyncio.Event, tasks: list[asyncio.
     waiter.cancel()
 
 
+@dataclass(frozen=True)
+class Command(Generic[S]):
+    """An operator command of one service: its arguments and what it does (exit code)."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[S, argparse.Namespace], Awaitable[int]]
+
+
 def run(
     name: str,
     settings_cls: type[S],
@@ -242,14 +252,18 @@ def run(
     defaults: dict[str, Any],
     migrate_packages: list[str] | None = None,
     extra_migrate: Callable[[S], Awaitable[list[str]]] | None = None,
+    commands: dict[str, Command[S]] | None = None,
     argv: list[str] | None = None,
 ) -> None:
-    """``python -m hallway_<name> serve | migrate | dlq replay --group G``."""
+    """``python -m hallway_<name> serve | migrate | dlq replay --group G | <command>``.
+
+    ``commands`` are the service's own operator commands (e.g. search's ``rebuild``).
+    """
     parser = argparse.ArgumentParser(prog=f"hallway_{name}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the service")
-    commands.add_parser("migrate", help="apply database migrations")
-    dlq = commands.add_parser("dlq", help="dead-letter topics of this service's consumers")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the service")
+    sub.add_parser("migrate", help="apply database migrations")
+    dlq = sub.add_parser("dlq", help="dead-letter topics of this service's consumers")
     dlq_actions = dlq.add_subparsers(dest="action", required=True)
     replay = dlq_actions.add_parser(
         "replay", help="re-publish parked events to their topics (idempotent; resumes)"
@@ -265,6 +279,9 @@ def run(
     replay.add_argument(
         "--from-beginning", action="store_true", help="ignore earlier replays' progress"
     )
+    own = commands or {}
+    for command_name, command in own.items():
+        command.add_arguments(sub.add_parser(command_name, help=command.help))
     args = parser.parse_args(argv)
     settings = load_settings(settings_cls, **defaults)
     configure_logging(name, settings.log_level)
@@ -286,6 +303,8 @@ def run(
                 )
             )
             raise SystemExit(1 if report.unroutable else 0)
+        if args.command in own:
+            raise SystemExit(asyncio.run(own[args.command].run(settings, args)))
         if args.command == "migrate":
             applied = asyncio.run(_migrate(settings, migrate_packages or [], extra_migrate))
             print(f"{name}: {len(applied)} migration(s) applied", *applied, sep="\n  ")
@@ -314,4 +333,4 @@ async def _migrate(
     return applied
 
 
-__all__ = ["Runtime", "run"]
+__all__ = ["Command", "Runtime", "run"]

@@ -20,7 +20,7 @@ from hallway_common.errors import (
     NotFound,
     PermissionDenied,
 )
-from hallway_common.events import new_event, tombstone
+from hallway_common.events import Event, new_event, tombstone
 from hallway_common.outbox import enqueue
 from hallway_common.pagination import decode_time_cursor, encode_time_cursor
 from hallway_common.tracing import current_traceparent
@@ -119,24 +119,34 @@ async def do_create_post(
             existing = await _by_key(conn, author_id, key)
             assert existing is not None
             return _replay(existing, text), False
-        fields = {
-            "post_id": post_id,
-            "author_id": author_id,
-            "text": text,
-            "mentions": [uuid.UUID(m["person_id"]) for m in mentions],
-            "hashtags": hashtags,
-            "version": row["version"],
-            "created_at": now,
-            "occurred_at": now,
-        }
-        trace = current_traceparent()
-        events = [
-            new_event("hallway.feed.post.created", PostCreated(**fields), trace),
-            new_event("hallway.feed.post.state", PostState(**fields), trace),
-        ]
+        created = PostCreated(**_post_fields(row))
+        events = [new_event(created.type, created, current_traceparent()), post_state(row)]
         await enqueue(conn, events, topic_prefix)
     POSTS_CREATED.inc()
     return row, True
+
+
+def _post_fields(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "post_id": row["id"],
+        "author_id": row["author_id"],
+        "text": row["text"],
+        "mentions": [uuid.UUID(m["person_id"]) for m in row["mentions"]],
+        "hashtags": row["hashtags"],
+        "version": row["version"],
+        "created_at": row["created_at"],
+        "occurred_at": row["created_at"],  # posts are not edited: created is the last change
+    }
+
+
+def post_state(row: asyncpg.Record) -> Event:
+    """A post's record on the state topic: the post, or a tombstone once deleted."""
+    if row.get("deleted_at") is not None:
+        return tombstone(
+            "hallway.feed.post.state", str(row["id"]), row["deleted_at"], current_traceparent()
+        )
+    state = PostState(**_post_fields(row))
+    return new_event(state.type, state, current_traceparent())
 
 
 async def _by_key(conn: asyncpg.Connection, author_id: uuid.UUID, key: str | None) -> Any:

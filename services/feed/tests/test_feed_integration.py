@@ -199,7 +199,7 @@ async def test_idempotent_create_publishes_one_event(system: Stack, unique: str)
     headers = {k: v.decode() for k, v in records[0].headers}
     assert headers["ce_specversion"] == "1.0"
     assert headers["ce_type"] == "hallway.feed.post.created"
-    assert headers["ce_source"] == "/hallway/feed"
+    assert headers["ce_source"] == "urn:hallway:feed"  # the default base, absolute
     assert headers["content-type"] == "application/json"
     assert headers["traceparent"].startswith("00-")
     uuid.UUID(headers["ce_id"])

@@ -17,3 +17,5 @@ EMAILS_SENT = Counter(
     "hallway_notification_emails_sent_total",
     "Notification emails accepted by the SMTP server.",
 )
+for _kind in ("mention", "new_follower"):  # a zero series per kind: no empty family
+    NOTIFICATIONS_CREATED.labels(_kind)

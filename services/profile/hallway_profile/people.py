@@ -34,6 +34,10 @@ HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 ERASED_PREFIX = "erased-"
 EMAIL_INDEX = "people_email_unique"
 TEXT_LIMITS = {"display_name": 100, "title": 100, "department": 100, "email": 254}
+# What a person's state record needs (no joins: state is republished FOR SHARE).
+STATE_COLUMNS = (
+    "id, handle, display_name, title, department, manager_id, email, active, version, updated_at"
+)
 PERSON_COLUMNS = """p.id, p.handle, p.display_name, p.title, p.department, p.manager_id, p.email,
     p.active, p.version, p.created_at, p.updated_at,
     (SELECT count(*) FROM follows f WHERE f.followee_id = p.id) AS follower_count,
@@ -113,9 +117,8 @@ async def check_manager(
         raise InvalidArgument(f"manager {manager_id} does not exist")
 
 
-def _person_events(kind: str, row: asyncpg.Record) -> list[Event]:
-    """The change event and the person's new state (one transaction, one outbox batch)."""
-    fields = {
+def _person_fields(row: asyncpg.Record) -> dict[str, Any]:
+    return {
         "person_id": row["id"],
         "handle": row["handle"],
         "display_name": row["display_name"],
@@ -127,14 +130,32 @@ def _person_events(kind: str, row: asyncpg.Record) -> list[Event]:
         "version": row["version"],
         "occurred_at": row["updated_at"],
     }
-    change = PersonCreated(**fields) if kind == "created" else PersonUpdated(**fields)
+
+
+def _person_events(kind: str, row: asyncpg.Record) -> list[Event]:
+    """The change event and the person's new state (one transaction, one outbox batch)."""
+    model = PersonCreated if kind == "created" else PersonUpdated
+    change = model(**_person_fields(row))
+    return [new_event(change.type, change, current_traceparent()), person_state(row)]
+
+
+def person_state(row: asyncpg.Record) -> Event:
+    """The person's record on the state topic: the entry, or a tombstone once removed."""
     trace = current_traceparent()
-    state = (
-        new_event("hallway.profile.person.state", PersonState(**fields), trace)
-        if row["active"]  # a removed person stays a tombstone whatever else changes
-        else tombstone("hallway.profile.person.state", str(row["id"]), row["updated_at"], trace)
+    if not row["active"]:  # a removed person stays a tombstone whatever else changes
+        return tombstone("hallway.profile.person.state", str(row["id"]), row["updated_at"], trace)
+    state = PersonState(**_person_fields(row))
+    return new_event(state.type, state, trace)
+
+
+def follow_state(row: asyncpg.Record) -> Event:
+    """An existing edge's record on the state topic."""
+    state = FollowState(
+        follower_id=row["follower_id"],
+        followee_id=row["followee_id"],
+        occurred_at=row["created_at"],
     )
-    return [new_event(change.type, change, trace), state]
+    return new_event(state.type, state, current_traceparent())
 
 
 def _follow_events(follower: uuid.UUID, followee: uuid.UUID, follow: bool) -> list[Event]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hallway.search.v1 import search_pb2, search_pb2_grpc
 from hallway_common.contracts import PERSON, POST
 from hallway_common.runtime import Runtime, run
+from hallway_search import rebuild
 from hallway_search.grpc_api import SearchServicer
 from hallway_search.indexing import Indexer
 from hallway_search.indices import IndexNames, SearchSettings, create_client, migrate, prepare
@@ -44,4 +45,12 @@ async def build(rt: Runtime[SearchSettings]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    run("search", SearchSettings, build, defaults=DEFAULTS, extra_migrate=migrate, argv=argv)
+    run(
+        "search",
+        SearchSettings,
+        build,
+        defaults=DEFAULTS,
+        extra_migrate=migrate,
+        commands={"rebuild": rebuild.COMMAND},
+        argv=argv,
+    )

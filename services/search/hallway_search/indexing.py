@@ -17,7 +17,7 @@ import asyncpg
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConflictError, TransportError
 
-from hallway_common.contracts import Payload, PersonUpserted, PostCreated, PostDeleted
+from hallway_common.contracts import Payload, PersonUpserted, PostCreated, PostDeleted, PostFields
 from hallway_common.events import Event
 from hallway_common.logs import get_logger
 from hallway_search.indices import IndexNames
@@ -59,7 +59,7 @@ def person_document(p: PersonUpserted) -> dict[str, Any]:
     }
 
 
-def post_document(p: PostCreated) -> dict[str, Any]:
+def post_document(p: PostFields) -> dict[str, Any]:
     return {
         "post_id": str(p.post_id),
         "author_id": str(p.author_id),

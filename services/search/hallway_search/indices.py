@@ -183,6 +183,21 @@ PEOPLE_MAPPING: dict[str, Any] = {
 }
 
 
+def index_body(mapping: dict[str, Any], shards: int) -> dict[str, Any]:
+    """Settings and mapping of a new physical index."""
+    return {
+        "settings": {
+            "index": {
+                "number_of_shards": shards,
+                # One replica wherever there is a second node; a lone dev node stays green.
+                "auto_expand_replicas": "0-1",
+            },
+            "analysis": ANALYSIS,
+        },
+        "mappings": mapping,
+    }
+
+
 def index_definitions(names: IndexNames) -> dict[str, dict[str, Any]]:
     """Alias -> mapping of every index this service owns."""
     return {names.posts: POSTS_MAPPING, names.people: PEOPLE_MAPPING}
@@ -197,20 +212,12 @@ async def ensure_indices(client: AsyncOpenSearch, names: IndexNames, shards: int
     changed: list[str] = []
     for alias, mapping in index_definitions(names).items():
         physical = names.physical(alias)
+        if await client.indices.exists_alias(name=alias):
+            # Serving from some physical index (the first one, or a rebuild's): keep it.
+            physical = alias
         if not await client.indices.exists(index=physical):
-            body = {
-                "settings": {
-                    "index": {
-                        "number_of_shards": shards,
-                        # One replica wherever there is a second node; a lone dev node stays green.
-                        "auto_expand_replicas": "0-1",
-                    },
-                    "analysis": ANALYSIS,
-                },
-                "mappings": mapping,
-            }
             try:
-                await client.indices.create(index=physical, body=body)
+                await client.indices.create(index=physical, body=index_body(mapping, shards))
                 changed.append(f"created index {physical}")
             except RequestError as exc:
                 # Another replica created it first: that is the state we wanted.

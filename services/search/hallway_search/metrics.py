@@ -16,3 +16,5 @@ INDEXED = Counter(
     "Documents written to the search index (replays that were already applied excluded).",
     ["index"],
 )
+for _index in ("people", "posts"):  # a zero series per index from the start: no empty family
+    INDEXED.labels(_index)
