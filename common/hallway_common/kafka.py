@@ -91,12 +91,16 @@ def create_producer(settings: ServiceSettings, client_id: str) -> AIOKafkaProduc
 
 def topic_config(compacted: bool) -> dict[str, str]:
     """Topic settings: state topics are compacted (the newest record per key is kept
-    for ever; tombstones are kept a day so slow readers still see the delete)."""
+    for ever; tombstones are kept a day so slow readers still see the delete), and
+    compaction runs within a day of a change, so a deleted post's text or an erased
+    person's entry does not linger on them."""
     if not compacted:
         return {}
+    day = str(24 * 3600 * 1000)
     return {
         "cleanup.policy": "compact",
-        "delete.retention.ms": str(24 * 3600 * 1000),
+        "delete.retention.ms": day,
+        "max.compaction.lag.ms": day,
         "min.compaction.lag.ms": "0",
         "segment.ms": str(3600 * 1000),
     }

@@ -144,7 +144,11 @@ def _messages(topic: Topic) -> dict[str, dict[str, Any]]:
 
 def _channel(topic: Topic) -> dict[str, Any]:
     config: dict[str, Any] = (
-        {"cleanup.policy": ["compact"], "delete.retention.ms": 24 * 3600 * 1000}
+        {
+            "cleanup.policy": ["compact"],
+            "delete.retention.ms": 24 * 3600 * 1000,
+            "max.compaction.lag.ms": 24 * 3600 * 1000,
+        }
         if topic.compacted
         else {"cleanup.policy": ["delete"], "retention.ms": RETENTION_MS}
     )
