@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -241,3 +241,42 @@ async def topic_partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> lis
         if t["error_code"] == 0
         for p in sorted(t["partitions"], key=lambda p: p["partition"])
     ]
+
+
+Offsets = dict[TopicPartition, int]
+
+
+async def read_range(
+    settings: ServiceSettings, topic: str, start: Offsets | None = None
+) -> tuple[Offsets, AsyncIterator[ConsumerRecord]]:
+    """The records of ``topic`` from ``start`` (default: offset 0) up to its end offsets
+    as of this call, in partition order; returns those end offsets (where a later
+    read can resume) and the records. No consumer group: nothing is committed."""
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    try:
+        tps = await topic_partitions(admin, [topic])
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        end = await consumer.end_offsets(tps) if tps else {}
+        for tp in tps:
+            consumer.seek(tp, (start or {}).get(tp, 0))
+    except BaseException:
+        await consumer.stop()
+        raise
+
+    async def records() -> AsyncIterator[ConsumerRecord]:
+        try:
+            while any([await consumer.position(tp) < end[tp] for tp in tps]):
+                for tp, batch in (await consumer.getmany(timeout_ms=1000)).items():
+                    for record in batch:
+                        if record.offset < end[tp]:
+                            yield record
+        finally:
+            await consumer.stop()
+
+    return end, records()

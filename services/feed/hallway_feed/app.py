@@ -13,7 +13,7 @@ from hallway_common.contracts import FOLLOW, PERSON, POST, produced_by
 from hallway_common.db import create_pool
 from hallway_common.outbox import republish
 from hallway_common.runtime import Command, Runtime, run
-from hallway_feed import posts
+from hallway_feed import posts, rebuild
 from hallway_feed.fanout import FanoutHandler
 from hallway_feed.grpc_api import FeedServicer
 from hallway_feed.replica import FollowHandler, on_person
@@ -83,6 +83,6 @@ def main(argv: list[str] | None = None) -> None:
         build,
         defaults=DEFAULTS,
         migrate_packages=["hallway_feed"],
-        commands={"republish-state": REPUBLISH_STATE},
+        commands={"republish-state": REPUBLISH_STATE, "rebuild": rebuild.COMMAND},
         argv=argv,
     )

@@ -25,13 +25,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.helpers import async_bulk
 
 from hallway_common.contracts import PERSON_STATE, POST_STATE, PersonState, PostState, Topic
-from hallway_common.kafka import client_kwargs, topic_partitions
+from hallway_common.kafka import Offsets, read_range
 from hallway_common.runtime import Command
 from hallway_search.indexing import person_document, post_document, post_version
 from hallway_search.indices import (
@@ -77,47 +75,17 @@ def _action(source: Source, index: str, key: str, value: bytes | None) -> dict[s
     }
 
 
-async def _records(
-    settings: SearchSettings, topic: str, start: dict[TopicPartition, int] | None
-) -> tuple[dict[TopicPartition, int], AsyncIterator[Any]]:
-    """Records of ``topic`` from ``start`` (or offset 0) up to its end offsets now."""
-    admin = AIOKafkaAdminClient(**client_kwargs(settings))
-    await admin.start()
-    try:
-        tps = await topic_partitions(admin, [topic])
-    finally:
-        await admin.close()
-    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
-    await consumer.start()
-    consumer.assign(tps)
-    end = await consumer.end_offsets(tps)
-    for tp in tps:
-        consumer.seek(tp, (start or {}).get(tp, 0))
-
-    async def records() -> AsyncIterator[Any]:
-        try:
-            while any([await consumer.position(tp) < end[tp] for tp in tps]):
-                for tp, batch in (await consumer.getmany(timeout_ms=1000)).items():
-                    for record in batch:
-                        if record.offset < end[tp]:
-                            yield record
-        finally:
-            await consumer.stop()
-
-    return end, records()
-
-
 async def _load(
     client: AsyncOpenSearch,
     settings: SearchSettings,
     source: Source,
     index: str,
-    start: dict[TopicPartition, int] | None,
+    start: Offsets | None,
     what: str,
-) -> tuple[dict[TopicPartition, int], int]:
+) -> tuple[Offsets, int]:
     """Apply a stretch of one state topic to ``index``; returns (end offsets, count)."""
     topic = settings.kafka_topic_prefix + source.topic.name
-    end, records = await _records(settings, topic, start)
+    end, records = await read_range(settings, topic, start)
     count = 0
     started = time.monotonic()
 
@@ -164,6 +132,14 @@ async def rebuild(settings: SearchSettings, keep_old: bool = False) -> dict[str,
             snapshot[s.alias], report["records"][s.alias] = await _load(
                 client, settings, s, new[s.alias], None, "loading"
             )
+            held = (await client.count(index=s.alias))["count"]
+            if held and not report["records"][s.alias]:
+                await client.indices.delete(index=",".join(new.values()), ignore_unavailable=True)
+                raise SystemExit(
+                    f"refusing to rebuild {s.alias}: {s.topic.name} is empty but the index "
+                    f"holds {held} documents; fill it first with `python -m hallway_"
+                    f"{s.topic.producer} republish-state`"
+                )
             await client.indices.refresh(index=new[s.alias])
 
         actions: list[dict[str, Any]] = []
