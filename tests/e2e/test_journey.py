@@ -137,3 +137,49 @@ async def _next_notification(stream: asyncio.Queue) -> tuple[str, dict]:
         kind, data = await stream.get()
         if kind == "notification":
             return kind, data
+
+
+async def test_a_mention_mails_the_address_profile_holds(system: System, unique: str, mint) -> None:
+    """The e-mail set by HR/IT in profile reaches notification through the person topic,
+    and a mention there leaves as mail through the real SMTP sink."""
+    address = f"mail{unique}@example.com"
+    notification_metrics = system.processes["notification"].metrics_port
+    topic = f"{system.topic_prefix}hallway.profile.person.v1"
+    consumed = metric(notification_metrics, "hallway_consumer_processed_total", topic=topic)
+    async with testing.service_channel(system.processes["profile"].grpc_address) as ch:
+        profile = pb_grpc.ProfileServiceStub(ch)
+        dan = await profile.CreatePerson(
+            pb.CreatePersonRequest(handle=f"dan{unique}", display_name="Dan", email=address)
+        )
+        eve = await profile.CreatePerson(
+            pb.CreatePersonRequest(handle=f"eve{unique}", display_name="Eve")
+        )
+    # The person and post topics are not ordered with each other: a real mention comes
+    # long after the person joined; here, wait until notification has both people.
+    await eventually(
+        lambda: (
+            metric(notification_metrics, "hallway_consumer_processed_total", topic=topic)
+            >= consumed + 2
+        ),
+        within=60,
+        what="notification consumed the two people",
+    )
+    marker = f"mailmarker{unique}"
+
+    def mail() -> str | None:
+        for path in sorted((testing.SMTP_MAILDIR / "new").glob("*.eml"), reverse=True):
+            text = path.read_text(errors="replace")
+            if marker in text:
+                return text
+        return None
+
+    gateway = f"http://127.0.0.1:{system.processes['gateway'].http_port}"
+    async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
+        r = await client.post(
+            "/api/v1/posts",
+            headers={"Authorization": f"Bearer {mint(eve.id, eve.handle)}"},
+            json={"text": f"@{dan.handle} {marker}"},
+        )
+        assert r.status_code == 201, r.text
+    sent = await eventually(mail, within=60, what="the mention mailed to the profile address")
+    assert f"X-Envelope-To: {address}" in sent

@@ -447,13 +447,11 @@ async def test_mention_email_for_a_person_with_a_known_address(
 ) -> None:
     person, nobody = uuid.uuid4(), uuid.uuid4()
     address = f"p{uuid.uuid4().hex[:10]}@example.com"
-    conn = await asyncpg.connect(service.dsn)
-    try:
-        await conn.execute(
-            "INSERT INTO email_addresses (person_id, email) VALUES ($1, $2)", person, address
-        )
-    finally:
-        await conn.close()
+    # The address arrives as profile publishes it: on the person topic.
+    await publish(producer, topic_prefix, person_event(person, 1, email=address))
+    await eventually(
+        lambda: _address(service, person), within=30, what="the address from the person event"
+    )
     before = await service.metric("hallway_notification_emails_sent_total")
     marker = f"mail-{uuid.uuid4().hex}"
     await publish(producer, topic_prefix, post_created(uuid.uuid4(), [person, nobody], marker))
@@ -468,3 +466,52 @@ async def test_mention_email_for_a_person_with_a_known_address(
         assert await conn.fetchval("SELECT count(*) FROM email_outbox") == 0
     finally:
         await conn.close()
+
+
+def person_event(person: uuid.UUID, version: int, **fields: object) -> Event:
+    event_type = f"hallway.profile.person.{'created' if version == 1 else 'updated'}"
+    payload = model_of(event_type)(
+        person_id=person,
+        handle=f"p{person.hex[:8]}",
+        display_name="P",
+        version=version,
+        occurred_at=datetime.now(UTC),
+        **fields,
+    )
+    return new_event(event_type, payload, new_traceparent())
+
+
+async def _address(service: Service, person: uuid.UUID) -> str | None:
+    conn = await asyncpg.connect(service.dsn)
+    try:
+        return await conn.fetchval(
+            "SELECT coalesce(email, '(none)') FROM email_addresses WHERE person_id = $1", person
+        )
+    finally:
+        await conn.close()
+
+
+async def test_addresses_follow_the_person_topic_newest_version_wins(
+    service: Service, producer: AIOKafkaProducer, topic_prefix: str
+) -> None:
+    person = uuid.uuid4()
+    topic = f"{topic_prefix}hallway.profile.person.v1"
+    seen = await service.metric("hallway_consumer_processed_total", topic=topic)
+    await publish(producer, topic_prefix, person_event(person, 2, email="new@example.com"))
+    # A replayed older version does not bring an old address back ...
+    await publish(producer, topic_prefix, person_event(person, 1, email="old@example.com"))
+
+    async def both_applied() -> bool:
+        return await service.metric("hallway_consumer_processed_total", topic=topic) >= seen + 2
+
+    await eventually(both_applied, within=30, what="both versions consumed")
+    assert await _address(service, person) == "new@example.com"
+    # ... and a removal (inactive entry) clears it: no mail to a removed person.
+    await publish(
+        producer, topic_prefix, person_event(person, 3, email="new@example.com", active=False)
+    )
+
+    async def cleared() -> bool:
+        return await _address(service, person) == "(none)"
+
+    await eventually(cleared, within=30, what="address cleared by the removal")
