@@ -28,9 +28,19 @@ if _version_not_supported:
 class FeedServiceStub:
     """Posts and timelines. Owned by the feed service.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity); the acting person comes from it, never from a field.
-    UNAUTHENTICATED without a valid token.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); the acting person comes from it, never from a
+    field. Reads need any valid token; writes and the home timeline need a token
+    that names a person (PERMISSION_DENIED for the gateway acting as itself).
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - INVALID_ARGUMENT: an id that is not a UUID; a string field holding control
+    characters or Unicode noncharacters (text may hold newline and tab); a negative
+    page_size; a page_token this service did not hand out.
+    - INTERNAL: an unexpected failure on the server (e.g. its database is
+    unreachable); retry later where the RPC says a retry is safe.
+    Every id is a UUID in its canonical text form.
     """
 
     def __init__(self, channel):
@@ -69,37 +79,59 @@ class FeedServiceStub:
 class FeedServiceServicer:
     """Posts and timelines. Owned by the feed service.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity); the acting person comes from it, never from a field.
-    UNAUTHENTICATED without a valid token.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); the acting person comes from it, never from a
+    field. Reads need any valid token; writes and the home timeline need a token
+    that names a person (PERMISSION_DENIED for the gateway acting as itself).
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - INVALID_ARGUMENT: an id that is not a UUID; a string field holding control
+    characters or Unicode noncharacters (text may hold newline and tab); a negative
+    page_size; a page_token this service did not hand out.
+    - INTERNAL: an unexpected failure on the server (e.g. its database is
+    unreachable); retry later where the RPC says a retry is safe.
+    Every id is a UUID in its canonical text form.
     """
 
     def CreatePost(self, request, context):
-        """Posts as the acting person. INVALID_ARGUMENT for empty text or text over 5000
-        characters. With an idempotency_key, a retried create returns the first post
-        instead of a copy.
+        """Posts as the acting person; @handles of active people become mentions and
+        #words hashtags. INVALID_ARGUMENT for text that is empty or over 5000
+        characters after trimming, more than 50 mentions or 30 hashtags, or an
+        idempotency_key that is blank or over 200 characters. FAILED_PRECONDITION
+        when the feed does not know the author (not yet replicated from the
+        directory) or the author is deactivated, and when the post first created with
+        this idempotency_key has been deleted. ALREADY_EXISTS when the acting person
+        used the idempotency_key for a post with different text.
+        Idempotent with an idempotency_key: a retry returns the first post instead of
+        a copy. Without one, a retry creates a second post.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetPost(self, request, context):
-        """NOT_FOUND when the post does not exist or was deleted.
+        """One post. NOT_FOUND when the post does not exist or was deleted.
+        Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeletePost(self, request, context):
-        """PERMISSION_DENIED unless the acting person is the author or an admin.
-        Deleting twice is NOT_FOUND.
+        """Deletes a post: the content is scrubbed and post.deleted plus a tombstone on
+        the post state topic are published. PERMISSION_DENIED unless the acting person
+        is the author. NOT_FOUND when the post does not exist or was already deleted.
+        Safe to retry: a retry after a lost response gets NOT_FOUND, which then means
+        the post is gone.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListPersonTimeline(self, request, context):
-        """A person's own posts, newest first.
+        """A person's own posts, newest first; empty (not NOT_FOUND) for a person without
+        posts or an unknown id. Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -107,7 +139,7 @@ class FeedServiceServicer:
 
     def ListHomeTimeline(self, request, context):
         """The acting person's home timeline: posts of the people they follow (and their
-        own), newest first.
+        own), newest first. Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -152,9 +184,19 @@ def add_FeedServiceServicer_to_server(servicer, server):
 class FeedService:
     """Posts and timelines. Owned by the feed service.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity); the acting person comes from it, never from a field.
-    UNAUTHENTICATED without a valid token.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); the acting person comes from it, never from a
+    field. Reads need any valid token; writes and the home timeline need a token
+    that names a person (PERMISSION_DENIED for the gateway acting as itself).
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - INVALID_ARGUMENT: an id that is not a UUID; a string field holding control
+    characters or Unicode noncharacters (text may hold newline and tab); a negative
+    page_size; a page_token this service did not hand out.
+    - INTERNAL: an unexpected failure on the server (e.g. its database is
+    unreachable); retry later where the RPC says a retry is safe.
+    Every id is a UUID in its canonical text form.
     """
 
     @staticmethod

@@ -27,11 +27,21 @@ if _version_not_supported:
 
 class NotificationServiceStub:
     """Notifications of the acting person. Owned by the notification service.
+    Notifications are made from events (mentions, new followers), so one appears
+    shortly after its cause; a deleted post takes its notifications with it.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity); whose notifications are read comes from it, never from a
-    field. UNAUTHENTICATED without a valid token; PERMISSION_DENIED for a token that
-    names no person.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); whose notifications are read comes from it, never
+    from a field.
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - PERMISSION_DENIED: the token names no person (the gateway acting as itself).
+    - INVALID_ARGUMENT: a string field holding control characters or Unicode
+    noncharacters; a negative page_size; a page_token this service did not hand
+    out.
+    - INTERNAL: an unexpected failure on the server (e.g. its database is
+    unreachable); retry later where the RPC says a retry is safe.
     """
 
     def __init__(self, channel):
@@ -59,29 +69,51 @@ class NotificationServiceStub:
 
 class NotificationServiceServicer:
     """Notifications of the acting person. Owned by the notification service.
+    Notifications are made from events (mentions, new followers), so one appears
+    shortly after its cause; a deleted post takes its notifications with it.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity); whose notifications are read comes from it, never from a
-    field. UNAUTHENTICATED without a valid token; PERMISSION_DENIED for a token that
-    names no person.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); whose notifications are read comes from it, never
+    from a field.
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - PERMISSION_DENIED: the token names no person (the gateway acting as itself).
+    - INVALID_ARGUMENT: a string field holding control characters or Unicode
+    noncharacters; a negative page_size; a page_token this service did not hand
+    out.
+    - INTERNAL: an unexpected failure on the server (e.g. its database is
+    unreachable); retry later where the RPC says a retry is safe.
     """
 
     def ListNotifications(self, request, context):
-        """Newest first.
+        """The acting person's notifications, newest first, with their unread count.
+        Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def MarkRead(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Marks the acting person's notifications read: the ones named, or all.
+        Ids that are unknown or someone else's are ignored. INVALID_ARGUMENT when
+        neither notification_ids nor all is given, for more than 500 ids, or for an id
+        that is not a UUID.
+        Idempotent: marking again changes nothing (updated counts only this call's
+        changes).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StreamNotifications(self, request, context):
         """Starts with the current unread count, then one message per new notification,
-        until the client goes away.
+        until the client goes away. Ends with UNAVAILABLE when live delivery is
+        reconnecting to the database (also at the start) or the server shuts down, and
+        with RESOURCE_EXHAUSTED when the person already has too many open streams on
+        this server (16 by default) or the client reads too slowly to keep up. After
+        either, open a new stream: it resyncs from the unread count, and anything
+        missed meanwhile is in ListNotifications. Read-only: safe to reopen.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -115,11 +147,21 @@ def add_NotificationServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class NotificationService:
     """Notifications of the acting person. Owned by the notification service.
+    Notifications are made from events (mentions, new followers), so one appears
+    shortly after its cause; a deleted post takes its notifications with it.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity); whose notifications are read comes from it, never from a
-    field. UNAUTHENTICATED without a valid token; PERMISSION_DENIED for a token that
-    names no person.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); whose notifications are read comes from it, never
+    from a field.
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - PERMISSION_DENIED: the token names no person (the gateway acting as itself).
+    - INVALID_ARGUMENT: a string field holding control characters or Unicode
+    noncharacters; a negative page_size; a page_token this service did not hand
+    out.
+    - INTERNAL: an unexpected failure on the server (e.g. its database is
+    unreachable); retry later where the RPC says a retry is safe.
     """
 
     @staticmethod

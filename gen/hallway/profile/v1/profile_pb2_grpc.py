@@ -28,10 +28,19 @@ if _version_not_supported:
 class ProfileServiceStub:
     """The people directory and the follow graph. Owned by the profile service.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity). Reads need any valid token (a person, or the gateway acting
-    as itself); writes are made by the person it names. UNAUTHENTICATED without a
-    valid token.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); the acting person comes from it, never from a
+    field. Reads need any valid token (a person, or the gateway acting as itself);
+    writes are made by the person it names.
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - INVALID_ARGUMENT: an id that is not a UUID; a string field holding control
+    characters or Unicode noncharacters; a negative page_size; a page_token this
+    service did not hand out.
+    - INTERNAL: an unexpected failure on the server (e.g. its database is
+    unreachable); retry later where the RPC says a retry is safe.
+    Every id is a UUID in its canonical text form.
     """
 
     def __init__(self, channel):
@@ -95,39 +104,60 @@ class ProfileServiceStub:
 class ProfileServiceServicer:
     """The people directory and the follow graph. Owned by the profile service.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity). Reads need any valid token (a person, or the gateway acting
-    as itself); writes are made by the person it names. UNAUTHENTICATED without a
-    valid token.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); the acting person comes from it, never from a
+    field. Reads need any valid token (a person, or the gateway acting as itself);
+    writes are made by the person it names.
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - INVALID_ARGUMENT: an id that is not a UUID; a string field holding control
+    characters or Unicode noncharacters; a negative page_size; a page_token this
+    service did not hand out.
+    - INTERNAL: an unexpected failure on the server (e.g. its database is
+    unreachable); retry later where the RPC says a retry is safe.
+    Every id is a UUID in its canonical text form.
     """
 
     def CreatePerson(self, request, context):
-        """Creates a person (administrators only: PERMISSION_DENIED otherwise).
-        ALREADY_EXISTS when the handle is taken; INVALID_ARGUMENT for a malformed
-        handle or an unknown manager.
+        """Creates a person. Administrators only: PERMISSION_DENIED otherwise.
+        INVALID_ARGUMENT for a malformed or reserved ("erased-...") handle, an empty or
+        over-long display_name, an over-long title, department or email, a malformed
+        email or an unknown manager_id. ALREADY_EXISTS when the handle is taken or the email
+        belongs to someone else.
+        Not idempotent, but a retry cannot create a second person: it fails with
+        ALREADY_EXISTS, and GetPerson by handle returns the first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetPerson(self, request, context):
-        """NOT_FOUND when no person has that id or handle.
+        """One person by id or handle, including removed ones (active = false).
+        NOT_FOUND when no person has that id or handle. Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def BatchGetPeople(self, request, context):
-        """People by id, in request order; unknown ids are left out. At most 500 ids.
+        """People by id, in request order; unknown ids are left out (no NOT_FOUND).
+        INVALID_ARGUMENT for more than 500 ids. Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdatePerson(self, request, context):
-        """Changes the fields that are set; an empty string clears title or department.
-        A person may change their own profile; an administrator anyone's.
-        PERMISSION_DENIED otherwise.
+        """Changes the fields that are set and returns the person. A person may change
+        their own profile, an administrator anyone's; only an administrator may set
+        email. PERMISSION_DENIED otherwise. NOT_FOUND when no person has that id.
+        INVALID_ARGUMENT for an empty or over-long display_name, an over-long title,
+        department or email, a malformed email, or a manager who does not exist, is the
+        person or would make the reporting line a cycle. ALREADY_EXISTS when the email
+        belongs to someone else.
+        Idempotent: setting the same values again changes nothing (no new version, no
+        event).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -137,43 +167,51 @@ class ProfileServiceServicer:
         """Removes a person from the directory (administrators only: PERMISSION_DENIED
         otherwise): deactivates them, or with erase=true also scrubs their personal data
         and ends their follows. Publishes person.updated, person.removed and a tombstone
-        on the person state topic. Idempotent: removing again changes nothing.
-        NOT_FOUND when no person has that id.
+        on the person state topic. NOT_FOUND when no person has that id.
+        Idempotent: repeating a removal changes and publishes nothing (erasing a
+        person who was only deactivated does erase them).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListPeople(self, request, context):
-        """Everyone, ordered by handle (keyset pagination).
+        """Active people, ordered by handle (keyset pagination). Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Follow(self, request, context):
-        """The acting person follows followee_id. Idempotent: following twice is not an
-        error (changed=false the second time).
+        """The acting person follows followee_id. PERMISSION_DENIED when the token names
+        no person. INVALID_ARGUMENT for following oneself. NOT_FOUND when the followee
+        (or the acting person) is not in the directory.
+        Idempotent: following twice is not an error (changed=false the second time).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Unfollow(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The acting person stops following followee_id. Errors as for Follow.
+        Idempotent: unfollowing twice is not an error (changed=false the second time).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListFollowers(self, request, context):
-        """Most recent first.
+        """The people who follow person_id, most recent follow first. NOT_FOUND when no
+        person has that id. Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListFollowing(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The people person_id follows, most recent follow first. NOT_FOUND when no
+        person has that id. Read-only: safe to retry.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -242,10 +280,19 @@ def add_ProfileServiceServicer_to_server(servicer, server):
 class ProfileService:
     """The people directory and the follow graph. Owned by the profile service.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity). Reads need any valid token (a person, or the gateway acting
-    as itself); writes are made by the person it names. UNAUTHENTICATED without a
-    valid token.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); the acting person comes from it, never from a
+    field. Reads need any valid token (a person, or the gateway acting as itself);
+    writes are made by the person it names.
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - INVALID_ARGUMENT: an id that is not a UUID; a string field holding control
+    characters or Unicode noncharacters; a negative page_size; a page_token this
+    service did not hand out.
+    - INTERNAL: an unexpected failure on the server (e.g. its database is
+    unreachable); retry later where the RPC says a retry is safe.
+    Every id is a UUID in its canonical text form.
     """
 
     @staticmethod

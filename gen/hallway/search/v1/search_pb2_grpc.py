@@ -27,10 +27,20 @@ if _version_not_supported:
 
 class SearchServiceStub:
     """Full-text search over what the acting person may see. Owned by the search service.
+    The index is fed by events, so a change shows up in results shortly after it is
+    made, not at once.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity); results are trimmed for the person it names.
-    UNAUTHENTICATED without a valid token.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); results are trimmed for the person it names (the
+    gateway acting as itself sees what everyone may see).
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - INVALID_ARGUMENT: a query that is empty or longer than 200 characters; a string
+    field holding control characters or Unicode noncharacters; a negative
+    page_size; a page_token that is not valid or was cut from a different query.
+    - INTERNAL: an unexpected failure on the server (e.g. OpenSearch is unreachable);
+    all RPCs are read-only, so a retry is safe.
     """
 
     def __init__(self, channel):
@@ -53,20 +63,35 @@ class SearchServiceStub:
 
 class SearchServiceServicer:
     """Full-text search over what the acting person may see. Owned by the search service.
+    The index is fed by events, so a change shows up in results shortly after it is
+    made, not at once.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity); results are trimmed for the person it names.
-    UNAUTHENTICATED without a valid token.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); results are trimmed for the person it names (the
+    gateway acting as itself sees what everyone may see).
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - INVALID_ARGUMENT: a query that is empty or longer than 200 characters; a string
+    field holding control characters or Unicode noncharacters; a negative
+    page_size; a page_token that is not valid or was cut from a different query.
+    - INTERNAL: an unexpected failure on the server (e.g. OpenSearch is unreachable);
+    all RPCs are read-only, so a retry is safe.
     """
 
     def SearchPosts(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Posts that match every word and carry every #tag of the query, best match
+        first, then newest. Deleted posts are never found. Read-only: safe to retry.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SearchPeople(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Active people whose handle, name, title or department match every word (whole
+        words or prefixes, for type-ahead), best match first. INVALID_ARGUMENT for a
+        query of nothing but '@'. Read-only: safe to retry.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -94,10 +119,20 @@ def add_SearchServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class SearchService:
     """Full-text search over what the acting person may see. Owned by the search service.
+    The index is fed by events, so a change shows up in results shortly after it is
+    made, not at once.
 
-    Every call carries the gateway-signed identity token (metadata
-    x-hallway-identity); results are trimmed for the person it names.
-    UNAUTHENTICATED without a valid token.
+    Every call runs over mutual TLS and carries the gateway-signed identity token
+    (metadata x-hallway-identity); results are trimmed for the person it names (the
+    gateway acting as itself sees what everyone may see).
+
+    Errors any RPC may return, besides those listed on each:
+    - UNAUTHENTICATED: the token is missing, expired or not valid.
+    - INVALID_ARGUMENT: a query that is empty or longer than 200 characters; a string
+    field holding control characters or Unicode noncharacters; a negative
+    page_size; a page_token that is not valid or was cut from a different query.
+    - INTERNAL: an unexpected failure on the server (e.g. OpenSearch is unreachable);
+    all RPCs are read-only, so a retry is safe.
     """
 
     @staticmethod
