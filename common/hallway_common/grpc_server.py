@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pb2, descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
 
 from hallway_common.audit import audit
 from hallway_common.errors import HallwayError
@@ -197,6 +198,51 @@ def _initialize_metrics(service_name: str) -> None:
             GRPC_HANDLED.labels(*labels, code_label(code))
 
 
+# grpcio-reflection (1.85) implements only grpc.reflection.v1alpha. v1 is the same
+# protocol under another package name (identical messages and field numbers), so the
+# package's own servicer answers v1 too, with the v1alpha message classes, and a copy
+# of the descriptor renamed to v1 goes into the pool so reflection describes itself.
+# Drop this once grpcio-reflection ships grpc_reflection.v1.
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+_REFLECTION_V1_FILE = "grpc/reflection/v1/reflection.proto"
+
+
+def _add_reflection(server: grpc.aio.Server, service_names: list[str]) -> None:
+    """Server reflection, v1 and v1alpha, over one servicer."""
+    pool = descriptor_pool.Default()
+    try:
+        pool.FindFileByName(_REFLECTION_V1_FILE)
+    except KeyError:
+        v1 = descriptor_pb2.FileDescriptorProto.FromString(reflection_pb2.DESCRIPTOR.serialized_pb)
+        v1.name, v1.package = _REFLECTION_V1_FILE, "grpc.reflection.v1"
+        v1.options.Clear()
+        v1.options.go_package = "google.golang.org/grpc/reflection/grpc_reflection_v1"
+        v1.options.java_package = "io.grpc.reflection.v1"
+        v1.options.java_outer_classname = "ServerReflectionProto"
+        v1.options.java_multiple_files = True
+        old, new = ".grpc.reflection.v1alpha.", ".grpc.reflection.v1."
+        for message in v1.message_type:
+            for field in message.field:
+                if field.type_name:
+                    field.type_name = field.type_name.replace(old, new)
+        for method in v1.service[0].method:
+            method.input_type = method.input_type.replace(old, new)
+            method.output_type = method.output_type.replace(old, new)
+        pool.AddSerializedFile(v1.SerializeToString())
+    servicer = reflection.aio.ReflectionServicer(
+        [*service_names, reflection.SERVICE_NAME, REFLECTION_V1]
+    )
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    info = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(REFLECTION_V1, {"ServerReflectionInfo": info}),)
+    )
+
+
 class GrpcServer:
     """A grpc.aio server with health checking and reflection for ``service_names``.
 
@@ -235,9 +281,7 @@ class GrpcServer:
 
     async def start(self) -> None:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
-        )
+        _add_reflection(self.server, [*self.service_names, health.SERVICE_NAME])
         if self.credentials is None:
             self.port = self.server.add_insecure_port(self.address)
         else:
