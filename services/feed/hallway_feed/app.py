@@ -8,6 +8,7 @@ import argparse
 from pydantic import Field
 
 from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
+from hallway_common import catalogue
 from hallway_common.config import DatabaseSettings
 from hallway_common.contracts import FOLLOW, PERSON, POST, produced_by
 from hallway_common.db import create_pool
@@ -20,8 +21,8 @@ from hallway_feed.replica import FollowHandler, on_person
 
 SERVICE_NAME = feed_pb2.DESCRIPTOR.services_by_name["FeedService"].full_name
 DEFAULTS = {
-    "grpc_port": 50052,
-    "metrics_port": 9102,
+    # gRPC and metrics ports: the service catalogue's (docs/deploy.md#ports-consumer-groups-and-topics)
+    **catalogue.service("feed").defaults(),
     "database_url": "postgresql://hallway:hallway@localhost:5433/feed",
 }
 

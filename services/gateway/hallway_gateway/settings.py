@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from hallway_common import catalogue
 from hallway_common.config import ENV_PREFIX, TrustSettings, file_problems, tls_problems
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production"
@@ -19,7 +20,8 @@ class GatewaySettings(TrustSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     http_host: str = "0.0.0.0"
-    http_port: int = Field(default=8080, ge=1, le=65535)
+    # Ports and addresses default to the service catalogue's (hallway_common.catalogue).
+    http_port: int = Field(default=catalogue.GATEWAY.http_port, ge=1, le=65535)
 
     jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=16)
     jwt_issuer: str = "hallway"
@@ -34,10 +36,10 @@ class GatewaySettings(TrustSettings):
     # services verify on every call.
     identity_private_key_file: str = ""
 
-    profile_addr: str = "localhost:50051"
-    feed_addr: str = "localhost:50052"
-    search_addr: str = "localhost:50053"
-    notification_addr: str = "localhost:50054"
+    profile_addr: str = catalogue.PROFILE.address()
+    feed_addr: str = catalogue.FEED.address()
+    search_addr: str = catalogue.SEARCH.address()
+    notification_addr: str = catalogue.NOTIFICATION.address()
     grpc_deadline_seconds: float = Field(default=3.0, gt=0, le=60)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)

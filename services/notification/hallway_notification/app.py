@@ -7,6 +7,7 @@ import asyncio
 from pydantic import Field
 
 from hallway.notification.v1 import notification_pb2, notification_pb2_grpc
+from hallway_common import catalogue
 from hallway_common.config import DatabaseSettings
 from hallway_common.logs import get_logger
 from hallway_common.runtime import Runtime, run
@@ -19,8 +20,8 @@ log = get_logger(__name__)
 
 SERVICE_NAME = notification_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name
 DEFAULTS = {
-    "grpc_port": 50054,
-    "metrics_port": 9104,
+    # gRPC and metrics ports: the service catalogue's (docs/deploy.md#ports-consumer-groups-and-topics)
+    **catalogue.service("notification").defaults(),
     "database_url": "postgresql://hallway:hallway@localhost:5433/notification",
 }
 

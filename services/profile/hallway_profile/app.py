@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
+from hallway_common import catalogue
 from hallway_common.config import DatabaseSettings
 from hallway_common.contracts import produced_by
 from hallway_common.db import create_pool
@@ -15,8 +16,8 @@ from hallway_profile.grpc_api import ProfileServicer
 
 SERVICE_NAME = profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name
 DEFAULTS = {
-    "grpc_port": 50051,
-    "metrics_port": 9101,
+    # gRPC and metrics ports: the service catalogue's (docs/deploy.md#ports-consumer-groups-and-topics)
+    **catalogue.service("profile").defaults(),
     "database_url": "postgresql://hallway:hallway@localhost:5433/profile",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hallway.search.v1 import search_pb2, search_pb2_grpc
+from hallway_common import catalogue
 from hallway_common.contracts import PERSON, POST
 from hallway_common.runtime import Runtime, run
 from hallway_search import rebuild
@@ -13,10 +14,8 @@ from hallway_search.searching import Searcher
 
 SERVICE_NAME = search_pb2.DESCRIPTOR.services_by_name["SearchService"].full_name
 CONSUMER_GROUP = "hallway-search"
-DEFAULTS = {
-    "grpc_port": 50053,
-    "metrics_port": 9103,
-}
+# gRPC and metrics ports: the service catalogue's (docs/deploy.md#ports-consumer-groups-and-topics)
+DEFAULTS = catalogue.service("search").defaults()
 
 __all__ = ["SearchSettings", "build", "main"]
 
