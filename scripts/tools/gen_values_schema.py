@@ -247,7 +247,9 @@ def workload(repository: str, *, consumer: bool, gateway: bool = False) -> dict:
         props["service"] = GRPC_SERVICE
         props["healthPort"] = {
             **PORT,
-            "description": "plaintext grpc.health.v1 port for kubelet probes (HALLWAY_GRPC_HEALTH_PORT)",
+            "type": ["integer", "null"],
+            "description": "plaintext grpc.health.v1 port for kubelet probes "
+            "(HALLWAY_GRPC_HEALTH_PORT); null: the service catalogue's",
         }
         props["networkPolicy"] = obj({"extraFrom": OPEN_LIST})
         props["migration"] = MIGRATION

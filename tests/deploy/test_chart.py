@@ -28,6 +28,10 @@ from deploy_tools import (
     run,
 )
 
+from hallway_common import catalogue
+from hallway_common.contracts import CONSUMERS, TOPICS, dlq_topic
+from hallway_common.kafka import topic_config
+
 pytestmark = pytest.mark.deploy
 
 VALUES_CERT_MANAGER = HERE / "values-cert-manager.yaml"
@@ -119,16 +123,17 @@ def test_full_render_has_every_optional_feature():
         "TriggerAuthentication",
     ):
         assert kind in kinds, kind
-    topics = {t["spec"]["topicName"] for t in by_kind(docs, "KafkaTopic").values()}
-    assert topics == {
-        "hallway.profile.person.v1",
-        "hallway.profile.follow.v1",
-        "hallway.feed.post.v1",
-        "hallway.dlq.hallway-feed",
-        "hallway.dlq.hallway-feed-fanout",
-        "hallway.dlq.hallway-search",
-        "hallway.dlq.hallway-notification",
-    }
+    kafka_topics = {t["spec"]["topicName"]: t for t in by_kind(docs, "KafkaTopic").values()}
+    # every topic of the contract (change and state topics) and one DLQ per consumer group
+    assert set(kafka_topics) == {t.name for t in TOPICS} | {dlq_topic(g) for g in CONSUMERS}
+    assert "hallway.feed.post.state.v1" in kafka_topics
+    for topic in TOPICS:
+        config = kafka_topics[topic.name]["spec"]["config"]
+        # the state topics get the compaction settings the services create them with
+        assert {k: str(v) for k, v in config.items()}.items() >= topic_config(
+            topic.compacted
+        ).items()
+        assert (config.get("cleanup.policy") == "compact") == topic.compacted, topic
     post = next(
         t
         for t in by_kind(docs, "KafkaTopic").values()
@@ -181,10 +186,13 @@ def test_pods_are_hardened(variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_probes_use_grpc_health_and_http_endpoints(variant):
-    """gRPC probes hit the plaintext health-only port (gRPC port + 1000): kubelet cannot
-    present a client certificate to the mTLS port."""
+    """gRPC probes hit the plaintext health-only port (the catalogue's, gRPC port + 1000,
+    unless <service>.healthPort says otherwise): kubelet cannot present a client
+    certificate to the mTLS port."""
     deployments = by_kind(render(VARIANTS[variant]), "Deployment")
-    for svc, port in zip(GRPC_SERVICES, (51051, 51052, 51053, 51054), strict=True):
+    overrides = {"profile": 52051} if variant == "full" else {}  # values-full.yaml
+    for svc in GRPC_SERVICES:
+        port = overrides.get(svc, catalogue.service(svc).grpc_health_port)
         c = containers(deployments[f"hallway-{svc}"])[0]
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert c[probe]["grpc"] == {"port": port}, (svc, probe)
@@ -235,7 +243,9 @@ def test_secrets_come_from_existing_secrets():
     names = [e["name"] for e in containers(deployments["hallway-profile"])[0]["env"]]
     assert names.count("HALLWAY_LOG_LEVEL") == 1
     assert env("profile")["HALLWAY_LOG_LEVEL"]["value"] == "DEBUG"
-    assert env("gateway")["HALLWAY_FEED_ADDR"]["value"] == "hallway-feed:50052"
+    assert (
+        env("gateway")["HALLWAY_FEED_ADDR"]["value"] == f"hallway-feed:{catalogue.FEED.grpc_port}"
+    )
     assert not by_kind(render([VALUES_FULL]), "Secret"), "no chart-made Secret with existingSecrets"
 
 
@@ -286,8 +296,8 @@ def test_helm_test_pod_checks_every_service():
     assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
     checks = {c["name"]: c["args"] for c in pod["spec"]["containers"]}
     assert checks["gateway"] == ["--http", "http://hallway-gateway:8080/readyz"]
-    for svc, port in zip(GRPC_SERVICES, (50051, 50052, 50053, 50054), strict=True):
-        assert checks[svc] == ["--grpc", f"hallway-{svc}:{port}"]
+    for svc in GRPC_SERVICES:
+        assert checks[svc] == ["--grpc", f"hallway-{svc}:{catalogue.service(svc).grpc_port}"]
     for c in pod["spec"]["containers"]:
         assert c["command"] == ["python", "-m", "hallway_common.healthcheck"]
         if c["name"] != "gateway":  # over mTLS, with the gateway's certificate
@@ -427,7 +437,8 @@ def test_notes_tell_how_to_reach_ui_and_metrics(tmp_path):
     )
     notes = yaml.safe_load(out.stdout)["data"]["notes"]
     assert "port-forward svc/hallway-gateway 8080:8080" in notes
-    assert "hallway-feed:9102/metrics" in notes
+    for svc in catalogue.SERVICES:
+        assert f"hallway-{svc.name}:{svc.metrics_port}/metrics" in notes
     assert "helm test hallway" in notes
     assert "gateway.jwt.existingSecret is not set" in notes
     assert "mutual TLS between gateway and services (certificates: generate)" in notes

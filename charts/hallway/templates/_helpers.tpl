@@ -1,67 +1,45 @@
 {{/*
 Hallway chart helpers. Every per-service resource ranges over "hallway.serviceNames"
-and reads the static facts about a service (ports, stores, consumer groups) from
-"hallway.catalog", so there is one template per kind of resource, not five copies.
+and reads the static facts about a service (ports, stores, callers, consumer groups,
+topics) from "hallway.catalog", so there is one template per kind of resource, not five
+copies.
 */}}
-
-{{/* The services this chart runs, in start order. */}}
-{{- define "hallway.serviceNames" -}}
-["profile","feed","search","notification","gateway"]
-{{- end }}
 
 {{/*
-Static facts about each service, from docs/conventions.md. Not values: ports, env var
-names, topics and consumer groups are a contract with the code.
-  kind: grpc (gRPC + separate metrics port) | http (gateway: one HTTP port)
-  groups: Kafka consumer groups the service runs (KEDA triggers, DLQ topics)
-  produces: event topics the service owns (Strimzi KafkaTopic resources)
+The service catalogue, files/catalogue.yaml: rendered from common/hallway_common/
+catalogue.py (and the event contracts) by `python -m hallway_dev.catalogue`. Not values:
+ports, consumer groups and topics are a contract with the code. Per service:
+  kind: grpc (gRPC + health + metrics ports) | http (gateway: one HTTP port)
+  grpcPort, grpcHealthPort, metricsPort | httpPort, metricsPort
+  database / opensearch / smtp: what it talks to; migrate: it has a migration Job
+  callers: components allowed to call its gRPC port (NetworkPolicy)
+  groups: its Kafka consumer groups [{name, topics, deadLetterTopic}] (KEDA, DLQ topics)
+  produces: the topics it publishes; "topics" at the top level has each topic's config
 */}}
+{{- define "hallway.catalogueFile" -}}
+{{- $raw := .Files.Get "files/catalogue.yaml" -}}
+{{- if not $raw }}{{ fail "files/catalogue.yaml is missing: run python -m hallway_dev.catalogue" }}{{ end -}}
+{{- $raw -}}
+{{- end }}
+
+{{/* The services this chart runs, in start order (a JSON list). */}}
+{{- define "hallway.serviceNames" -}}
+{{- (include "hallway.catalogueFile" . | fromYaml).names | toJson -}}
+{{- end }}
+
+{{/* Static facts per service (YAML map name -> facts); see "hallway.catalogueFile". */}}
 {{- define "hallway.catalog" -}}
-profile:
-  kind: grpc
-  grpcPort: 50051
-  metricsPort: 9101
-  database: true
-  migrate: true
-  groups: []
-  produces: ["hallway.profile.person.v1", "hallway.profile.follow.v1"]
-  callers: ["gateway"]
-feed:
-  kind: grpc
-  grpcPort: 50052
-  metricsPort: 9102
-  database: true
-  migrate: true
-  groups: ["hallway-feed", "hallway-feed-fanout"]
-  produces: ["hallway.feed.post.v1"]
-  callers: ["gateway"]
-search:
-  kind: grpc
-  grpcPort: 50053
-  metricsPort: 9103
-  opensearch: true
-  migrate: true
-  groups: ["hallway-search"]
-  produces: []
-  callers: ["gateway"]
-notification:
-  kind: grpc
-  grpcPort: 50054
-  metricsPort: 9104
-  database: true
-  smtp: true
-  migrate: true
-  groups: ["hallway-notification"]
-  produces: []
-  callers: ["gateway"]
-gateway:
-  kind: http
-  httpPort: 8080
-  metricsPort: 8080
-  migrate: false
-  groups: []
-  produces: []
-  callers: []
+{{- (include "hallway.catalogueFile" . | fromYaml).services | toYaml -}}
+{{- end }}
+
+{{/* Every topic Hallway owns with its settings (YAML list of {name, producer, compacted, config}). */}}
+{{- define "hallway.topics" -}}
+{{- (include "hallway.catalogueFile" . | fromYaml).topics | toYaml -}}
+{{- end }}
+
+{{/* The plaintext health port of a gRPC service: <service>.healthPort or the catalogue's. Args: dict svc cat */}}
+{{- define "hallway.healthPort" -}}
+{{- default .cat.grpcHealthPort .svc.healthPort -}}
 {{- end }}
 
 {{- define "hallway.name" -}}
@@ -234,7 +212,7 @@ and key Secrets exist, and `migrate` serves nothing.
 - name: HALLWAY_GRPC_BIND
   value: "0.0.0.0"
 - name: HALLWAY_GRPC_HEALTH_PORT
-  value: {{ .svc.healthPort | quote }}
+  value: {{ include "hallway.healthPort" . | quote }}
 - name: HALLWAY_IDENTITY_PUBLIC_KEY_FILE
   value: /etc/hallway/identity/public.pem
 {{- end }}
@@ -400,7 +378,8 @@ replaces the chart's entry of the same name (no duplicate names in the container
 
 {{/*
 Probes: gRPC services are probed through the standard grpc.health.v1 service on their
-plaintext health-only port (<service>.healthPort, HALLWAY_GRPC_HEALTH_PORT; kubelet's
+plaintext health-only port (<service>.healthPort or the catalogue's grpcHealthPort,
+HALLWAY_GRPC_HEALTH_PORT; kubelet's
 native grpc probe cannot present a client certificate to the mTLS port); the gateway
 through /healthz (liveness, startup) and /readyz (readiness). Readiness means "this
 process can serve": neither probe looks at another service or a store, so one sick
@@ -414,7 +393,7 @@ Args: dict svc cat
 {{ $probe }}Probe:
   {{- if eq $.cat.kind "grpc" }}
   grpc:
-    port: {{ $.svc.healthPort }}
+    port: {{ include "hallway.healthPort" $ }}
   {{- else }}
   httpGet:
     path: {{ if eq $probe "readiness" }}/readyz{{ else }}/healthz{{ end }}
@@ -431,7 +410,8 @@ Hallway component (ServiceMonitor: job = Service name) and, when namespaceScoped
 release namespace. Usage: {{ include "hallway.ruleSelector" . }} -> job=~"hallway-.+",namespace="x"
 */}}
 {{- define "hallway.ruleSelector" -}}
-{{- $parts := list (printf "job=~\"%s-(profile|feed|search|notification|gateway)\"" (include "hallway.fullname" .)) -}}
+{{- $names := include "hallway.serviceNames" . | fromJsonArray -}}
+{{- $parts := list (printf "job=~\"%s-(%s)\"" (include "hallway.fullname" .) (join "|" $names)) -}}
 {{- if .Values.metrics.prometheusRule.namespaceScoped -}}
 {{- $parts = append $parts (printf "namespace=\"%s\"" .Release.Namespace) -}}
 {{- end -}}
