@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Hallway services and gateway on the local stack (background processes,
-# logs in .local/logs, pids in .local/run). `run.sh start|stop|status`.
+# logs in .local/logs, pids in .local/run).
+#   run.sh start | stop | status | restart [component...]
+# Ports come from the service catalogue (python -m hallway_common.catalogue --shell), the
+# same defaults the processes use; HALLWAY_HTTP_PORT still moves the gateway.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 STATE="$REPO/.local"
@@ -8,9 +11,14 @@ PY="$STATE/venv/bin/python"
 LOGS="$STATE/logs"
 RUN="$STATE/run"
 mkdir -p "$LOGS" "$RUN"
-SERVICES=(profile feed search notification)
-declare -A GRPC=([profile]=50051 [feed]=50052 [search]=50053 [notification]=50054)
-HTTP_PORT="${HALLWAY_HTTP_PORT:-8080}"
+# CATALOGUE_GRPC_SERVICES, CATALOGUE_GRPC_PORT[name], CATALOGUE_HTTP_PORT[gateway], ...
+CATALOGUE="$("$PY" -m hallway_common.catalogue --shell)" || {
+  echo "run.sh: cannot read the service catalogue (make venv?)" >&2
+  exit 1
+}
+eval "$CATALOGUE"
+SERVICES=("${CATALOGUE_GRPC_SERVICES[@]}")
+HTTP_PORT="${HALLWAY_HTTP_PORT:-${CATALOGUE_HTTP_PORT[gateway]}}"
 # Local PKI (a CA, a certificate per process, the identity key pair) and development
 # mode, which allows the development sign-in and secret; the Helm chart never sets it.
 PKI="$STATE/pki"
@@ -30,7 +38,7 @@ launch() { # name
     echo "$name: already running (pid $(cat "$RUN/$name.pid"))"
     return
   fi
-  local port=${GRPC[$name]:-$HTTP_PORT}
+  local port=${CATALOGUE_GRPC_PORT[$name]:-$HTTP_PORT}
   if port_taken "$port"; then
     echo "$name: ERROR: port $port is taken by another process; stop it or run 'make down'" >&2
     exit 1
@@ -71,7 +79,7 @@ start() {
     }
   done
   for name in "${SERVICES[@]}"; do launch "$name"; done
-  for name in "${SERVICES[@]}"; do wait_ready "$name" --grpc "127.0.0.1:${GRPC[$name]}"; done
+  for name in "${SERVICES[@]}"; do wait_ready "$name" --grpc "127.0.0.1:${CATALOGUE_GRPC_PORT[$name]}"; done
   launch gateway
   wait_ready gateway --http "http://127.0.0.1:$HTTP_PORT/readyz"
   if [[ ${NO_SEED:-0} != 1 ]]; then
@@ -86,18 +94,42 @@ Logs:                $LOGS/<service>.log        Stop: make down
 MSG
 }
 
-stop() {
-  for name in gateway "${SERVICES[@]}"; do
+stop_these() { # names...: SIGTERM, up to 10 s to drain, then SIGKILL
+  for name in "$@"; do
     if alive "$name"; then
       kill -TERM "$(cat "$RUN/$name.pid")" 2>/dev/null || true
     fi
   done
-  for name in gateway "${SERVICES[@]}"; do
+  for name in "$@"; do
     for _ in $(seq 1 100); do alive "$name" || break; sleep 0.1; done
     if alive "$name"; then kill -KILL "$(cat "$RUN/$name.pid")" 2>/dev/null || true; fi
     rm -f "$RUN/$name.pid"
   done
+}
+
+stop() {
+  stop_these gateway "${SERVICES[@]}"
   echo "services: stopped"
+}
+
+restart() { # [names...]: stop and start again (all when none is named), no migration or seed
+  local -a names=("$@")
+  [[ ${#names[@]} -gt 0 ]] || names=("${SERVICES[@]}" gateway)
+  for name in "${names[@]}"; do
+    [[ " ${CATALOGUE_SERVICES[*]} " == *" $name "* ]] || {
+      echo "run.sh: unknown component $name (one of: ${CATALOGUE_SERVICES[*]})" >&2
+      exit 2
+    }
+  done
+  stop_these "${names[@]}"
+  for name in "${names[@]}"; do
+    launch "$name"
+    if [[ $name == gateway ]]; then
+      wait_ready gateway --http "http://127.0.0.1:$HTTP_PORT/readyz"
+    else
+      wait_ready "$name" --grpc "127.0.0.1:${CATALOGUE_GRPC_PORT[$name]}"
+    fi
+  done
 }
 
 status() {
@@ -110,5 +142,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  restart) shift; restart "$@" ;;
+  *) echo "usage: $0 start|stop|status|restart [component...]" >&2; exit 2 ;;
 esac
