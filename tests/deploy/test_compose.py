@@ -10,6 +10,8 @@ import pytest
 import yaml
 from deploy_tools import GRPC_SERVICES, HERE, ROOT, SERVICES, documented_env_vars, render
 
+from hallway_common import catalogue
+
 pytestmark = pytest.mark.deploy
 
 COMPOSE = ROOT / "docker-compose.yml"
@@ -50,11 +52,12 @@ def test_compose_topology(compose):
         assert services[svc]["image"] == mig["image"]
     for svc in SERVICES:
         build = services[svc]["build"]
-        assert build["dockerfile"] == f"services/{svc}/Dockerfile"
-        assert build["additional_contexts"] == {"hallway-base": "service:base"}
+        assert build["dockerfile"] == "docker/Dockerfile"
+        assert build["args"]["SERVICE"] == svc
         assert services[svc]["read_only"] is True
     # development mode (anyone can sign in as anyone) is published on loopback only
-    assert services["gateway"]["ports"] == ["127.0.0.1:8080:8080"]
+    http = catalogue.GATEWAY.http_port
+    assert services["gateway"]["ports"] == [f"127.0.0.1:{http}:{http}"]
     assert services["gateway"]["environment"]["HALLWAY_DEV_MODE"] == "true"
     for svc in GRPC_SERVICES:
         assert services["gateway"]["depends_on"][svc] == {"condition": "service_healthy"}
@@ -100,8 +103,8 @@ def test_compose_gives_each_service_its_settings(compose):
     assert "HALLWAY_OPENSEARCH_URL" in env["search"]
     assert {"HALLWAY_SMTP_HOST", "HALLWAY_SMTP_PORT"} <= env["notification"]
     gw = compose["services"]["gateway"]["environment"]
-    assert gw["HALLWAY_PROFILE_ADDR"] == "profile:50051"
-    assert gw["HALLWAY_NOTIFICATION_ADDR"] == "notification:50054"
-    for svc, port in zip(GRPC_SERVICES, ("50051", "50052", "50053", "50054"), strict=True):
-        assert compose["services"][svc]["environment"]["HALLWAY_GRPC_PORT"] == port
+    for svc in GRPC_SERVICES:
+        # the gateway dials the catalogue's ports; the services listen on them by default
+        assert gw[f"HALLWAY_{svc.upper()}_ADDR"] == catalogue.service(svc).address(svc)
+        assert "HALLWAY_GRPC_PORT" not in env[svc], "the port is the image's default"
         assert "HALLWAY_KAFKA_BOOTSTRAP_SERVERS" in env[svc]

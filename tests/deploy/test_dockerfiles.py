@@ -1,15 +1,21 @@
-"""Dockerfiles, lint level: multi-stage shared base, non-root, HEALTHCHECK, OCI labels."""
+"""docker/Dockerfile, lint level: one parameterised Dockerfile (ARG SERVICE), multi-stage,
+non-root, nothing of the build (sources, tests, grpcio-tools, the development package) in
+the runtime stage, a HEALTHCHECK and entry point per component from the catalogue."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import pytest
+import yaml
 from deploy_tools import GRPC_SERVICES, ROOT, SERVICES
+
+from hallway_common import catalogue
 
 pytestmark = pytest.mark.deploy
 
-BASE = ROOT / "docker" / "base.Dockerfile"
+DOCKERFILE = ROOT / "docker" / "Dockerfile"
 OCI_LABELS = ("title", "description", "source", "version", "revision", "licenses")
 
 
@@ -28,6 +34,33 @@ def instructions(path) -> list[tuple[str, str]]:
     return out
 
 
+@dataclass
+class Stage:
+    base: str
+    name: str
+    ins: list[tuple[str, str]] = field(default_factory=list)
+
+    def args(self, op: str) -> list[str]:
+        return [a for o, a in self.ins if o == op]
+
+
+def stages(path=DOCKERFILE) -> tuple[list[tuple[str, str]], dict[str, Stage]]:
+    """The instructions before the first FROM (global ARGs) and the stages by name."""
+    ins = instructions(path)
+    first = next(i for i, (op, _) in enumerate(ins) if op == "FROM")
+    out: dict[str, Stage] = {}
+    current = None
+    for op, args in ins[first:]:
+        if op == "FROM":
+            base, _, name = args.partition(" AS ")
+            current = Stage(base.strip(), name.strip())
+            out[current.name] = current
+        else:
+            assert current is not None
+            current.ins.append((op, args))
+    return ins[:first], out
+
+
 def labels(instrs) -> set[str]:
     return {
         m
@@ -37,48 +70,111 @@ def labels(instrs) -> set[str]:
     }
 
 
-def test_base_is_multi_stage_slim_and_non_root():
-    ins = instructions(BASE)
-    froms = [a for op, a in ins if op == "FROM"]
-    assert len(froms) >= 2, "multi-stage"
-    assert any("PYTHON_IMAGE=python:3.11-slim" in a for op, a in ins if op == "ARG")
-    assert froms[-1].endswith("AS runtime")
-    # the last stage copies the finished venv only, and runs as uid 10001
-    last = ins[max(i for i, (op, _) in enumerate(ins) if op == "FROM") :]
-    assert ("COPY", "--from=build /opt/hallway /opt/hallway") in last
-    assert not any(op == "COPY" and "--from" not in a for op, a in last), "no sources in runtime"
-    users = [a for op, a in last if op == "USER"]
-    assert users and users[-1].split(":")[0] == "10001"
-    run_cmds = " ".join(a for op, a in ins if op == "RUN")
+@pytest.fixture(scope="module")
+def parsed():
+    return stages()
+
+
+def test_one_dockerfile_replaces_the_per_service_ones():
+    assert not (ROOT / "docker" / "base.Dockerfile").exists()
+    for svc in SERVICES:
+        assert not (ROOT / "services" / svc / "Dockerfile").exists(), svc
+
+
+def test_build_argument_picks_the_component(parsed):
+    global_args, by_name = parsed
+    assert ("ARG", "PYTHON_IMAGE=python:3.11-slim-bookworm") in global_args
+    assert ("ARG", "SERVICE=unset") in global_args
+    final = list(by_name.values())[-1]
+    assert final.base == "service-${SERVICE}", "the last stage is the one SERVICE names"
+    assert set(by_name) >= {f"service-{s}" for s in (*SERVICES, "unset")}
+    # no SERVICE: a stage that fails with the list of components
+    unset = by_name["service-unset"]
+    assert any("exit 1" in a and "SERVICE=<" in a for a in unset.args("RUN"))
+
+
+def test_build_stage_builds_generated_code_once_for_every_component(parsed):
+    _, by_name = parsed
+    build = by_name["build"]
+    assert build.base == "${PYTHON_IMAGE}"
+    # SERVICE is not declared there, so the five images share the build cache
+    assert not any(a.startswith("SERVICE") for a in build.args("ARG"))
+    run_cmds = " ".join(build.args("RUN"))
     assert "hallway_dev.protogen" in run_cmds, "generated gRPC code is built in"
+    assert "pip install --no-deps ." in run_cmds
     assert "pip uninstall -y grpcio-tools" in run_cmds
-    assert set(OCI_LABELS) <= labels(ins)
+    assert "import hallway_dev" in run_cmds, "the build fails if the dev package got in"
+
+
+def test_runtime_stage_is_slim_non_root_and_has_only_the_virtualenv(parsed):
+    _, by_name = parsed
+    runtime = by_name["runtime"]
+    assert runtime.base == "${PYTHON_IMAGE}"
+    copies = runtime.args("COPY")
+    assert copies == ["--from=build /opt/hallway /opt/hallway"], "no sources, tests or dev/"
+    env = " ".join(runtime.args("ENV"))
+    assert "/src" not in env and "hallway_dev" not in env
+    users = runtime.args("USER")
+    assert users and users[-1] == "10001:10001"
+    assert set(OCI_LABELS) <= labels(runtime.ins)
+    # the per-component stages and the image add metadata only: no RUN, COPY or ADD
+    for name, stage in by_name.items():
+        if (name.startswith("service-") and name != "service-unset") or name == "image":
+            assert not {op for op, _ in stage.ins} & {"RUN", "COPY", "ADD"}, name
 
 
 @pytest.mark.parametrize("svc", SERVICES)
-def test_service_dockerfile(svc):
-    ins = instructions(ROOT / "services" / svc / "Dockerfile")
-    froms = [a for op, a in ins if op == "FROM"]
-    assert froms == ["${BASE_IMAGE}"]
-    assert ("ARG", "BASE_IMAGE=hallway-base") in ins
-    users = [a for op, a in ins if op == "USER"]
-    assert users and users[-1].split(":")[0] not in ("0", "root")
-    health = [a for op, a in ins if op == "HEALTHCHECK"]
-    assert len(health) == 1
-    assert "hallway_common.healthcheck" in health[0]
+def test_component_stage(parsed, svc):
+    _, by_name = parsed
+    cat = catalogue.service(svc)
+    stage = by_name[f"service-{svc}"]
+    assert stage.base == "runtime"
+    assert stage.args("ENTRYPOINT") == [f'["python", "-m", "hallway_{svc}"]']
+    assert [int(p) for p in " ".join(stage.args("EXPOSE")).split()] == list(cat.ports)
+    (health,) = stage.args("HEALTHCHECK")
+    options, _, cmd = health.partition(" CMD ")
+    assert "--interval=" in options and "--timeout=" in options
+    argv = yaml.safe_load(cmd)
+    assert argv[:3] == ["python", "-m", "hallway_common.healthcheck"]
     if svc in GRPC_SERVICES:
-        assert "--grpc" in health[0]
+        assert argv[3:] == ["--grpc", f"127.0.0.1:{cat.grpc_port}"]
     else:
-        assert "--http" in health[0] and "/healthz" in health[0]
-    assert ("ENTRYPOINT", f'["python", "-m", "hallway_{svc}"]') in ins
-    assert ("CMD", '["serve"]') in ins
-    assert set(OCI_LABELS) <= labels(ins)
-    assert not any(op == "RUN" for op, _ in ins), "service images add no build steps"
+        assert argv[3:] == ["--http", f"http://127.0.0.1:{cat.http_port}/healthz"]
+    assert {"title", "description"} <= labels(stage.ins)
+    assert f'title="hallway-{svc}"' in " ".join(stage.args("LABEL"))
+
+
+def test_image_runs_serve_as_non_root(parsed):
+    _, by_name = parsed
+    image = list(by_name.values())[-1]
+    users = image.args("USER")
+    assert users and users[-1].split(":")[0] not in ("0", "root")
+    assert image.args("CMD") == ['["serve"]']
 
 
 def test_dockerignore_keeps_the_context_small():
     lines = (ROOT / ".dockerignore").read_text().splitlines()
     first_rule = next(ln for ln in lines if ln and not ln.startswith("#"))
     assert first_rule == "**"
-    for needed in ("!pyproject.toml", "!proto/", "!common/", "!gen/", "!services/"):
+    for needed in ("!pyproject.toml", "!proto/", "!common/", "!dev/", "!gen/", "!services/"):
         assert needed in lines
+    assert "**/tests/" in lines, "tests never reach the build context"
+
+
+def test_compose_builds_every_component_from_the_one_dockerfile():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for svc in SERVICES:
+        build = services[svc]["build"]
+        assert build["context"] == "."
+        assert build["dockerfile"] == "docker/Dockerfile"
+        assert build["args"]["SERVICE"] == svc
+        assert "target" not in build
+    for svc in GRPC_SERVICES:
+        assert services[f"migrate-{svc}"]["build"] == services[svc]["build"]
+    # the PKI job runs the development package from the build stage
+    pki = services["pki"]
+    assert pki["build"]["dockerfile"] == "docker/Dockerfile"
+    assert pki["build"]["target"] == "build"
+    assert "hallway_dev.devpki" in " ".join(pki["entrypoint"])
+    assert "base" not in services
