@@ -299,6 +299,18 @@ async def test_non_admin_cannot_call_admin_rpcs(system: System, cast: Cast) -> N
         email = profile_pb2.UpdatePersonRequest(id=cast.other.id, email="boss@example.com")
         code = await _code(profile.UpdatePerson, email, testing.as_person(cast.other.id))
         assert code == grpc.StatusCode.PERMISSION_DENIED, "a person set their own e-mail"
+        for who, metadata in {
+            "themselves": testing.as_person(cast.other.id),
+            "someone else": testing.as_person(cast.owner.id),
+            "a service identity": testing.signer().metadata("service:gateway", ["admin"]),
+        }.items():
+            remove = profile_pb2.RemovePersonRequest(id=cast.other.id, erase=True)
+            code = await _code(profile.RemovePerson, remove, metadata)
+            assert code == grpc.StatusCode.PERMISSION_DENIED, f"removed by {who}: {code}"
+        still = await profile.GetPerson(
+            profile_pb2.GetPersonRequest(id=cast.other.id), metadata=testing.as_admin()
+        )
+        assert still.active and still.handle == cast.other.handle, "a refused removal changed them"
         code = await _code(
             profile.GetPerson, profile_pb2.GetPersonRequest(handle=handle), testing.as_admin()
         )
