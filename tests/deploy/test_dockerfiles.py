@@ -4,12 +4,14 @@ the runtime stage, a HEALTHCHECK and entry point per component from the catalogu
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass, field
 
 import pytest
 import yaml
-from deploy_tools import GRPC_SERVICES, ROOT, SERVICES
+from deploy_tools import GRPC_SERVICES, ROOT, SERVICES, _tool, run
 
 from hallway_common import catalogue
 
@@ -150,6 +152,47 @@ def test_image_runs_serve_as_non_root(parsed):
     users = image.args("USER")
     assert users and users[-1].split(":")[0] not in ("0", "root")
     assert image.args("CMD") == ['["serve"]']
+
+
+@functools.cache
+def buildkit(*args: str) -> dict:
+    """The image configuration BuildKit's own Dockerfile frontend makes of docker/Dockerfile
+    (offline: scripts/tools/dockerfile-check), and its lint warnings."""
+    out = run([_tool("dockerfile-check.sh"), *args, str(DOCKERFILE)]).stdout
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_buildkit_makes_each_component_image_from_the_build_argument(svc):
+    cat = catalogue.service(svc)
+    image = buildkit("-build-arg", f"SERVICE={svc}", "-build-arg", "VERSION=1.2.3")
+    assert image["warnings"] == []
+    assert image["entrypoint"] == ["python", "-m", f"hallway_{svc}"]
+    assert image["cmd"] == ["serve"]
+    assert image["user"] == "10001:10001"
+    assert image["exposedPorts"] == sorted(f"{p}/tcp" for p in cat.ports)
+    check = ["CMD", "python", "-m", "hallway_common.healthcheck"]
+    if svc in GRPC_SERVICES:
+        assert image["healthcheck"] == [*check, "--grpc", f"127.0.0.1:{cat.grpc_port}"]
+    else:
+        assert image["healthcheck"] == [
+            *check,
+            "--http",
+            f"http://127.0.0.1:{cat.http_port}/healthz",
+        ]
+    labels = image["labels"]
+    assert labels["org.opencontainers.image.title"] == f"hallway-{svc}"
+    assert labels["org.opencontainers.image.version"] == "1.2.3"
+    assert {f"org.opencontainers.image.{k}" for k in OCI_LABELS} <= set(labels)
+    assert not any("/src" in e for e in image["env"]), "no source path in the runtime image"
+
+
+def test_buildkit_builds_the_tool_stage_and_refuses_no_service():
+    tools = buildkit("-target", "build")
+    assert tools["workingDir"] == "/src" and tools["user"] == ""
+    # without SERVICE the image is the stage that fails with the list of components
+    unset = buildkit()
+    assert unset["entrypoint"] is None and unset["healthcheck"] is None
 
 
 def test_dockerignore_keeps_the_context_small():
