@@ -238,9 +238,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             if port is not None
         )
-        groups = "; ".join(
-            f"{g.name} <- {', '.join(t.name for t in g.topics)}" for g in svc.groups
-        )
+        groups = "; ".join(f"{g.name} <- {', '.join(t.name for t in g.topics)}" for g in svc.groups)
         print(f"{svc.name:<13} {ports}" + (f"  [{groups}]" if groups else ""))
     sys.stdout.flush()
 

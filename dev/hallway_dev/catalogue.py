@@ -83,7 +83,7 @@ def chart_yaml() -> str:
     body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
     return (
         f"# The service catalogue for the chart's templates: {HEADER}.\n"
-        "# Read with (.Files.Get \"files/catalogue.yaml\" | fromYaml); not values: ports,\n"
+        '# Read with (.Files.Get "files/catalogue.yaml" | fromYaml); not values: ports,\n'
         "# consumer groups and topics are a contract with the code.\n" + body
     )
 
