@@ -63,6 +63,14 @@ faults: venv ## the full fault matrix: kill -9 / SIGSTOP each service and (priva
 contracts: venv ## regenerate contracts/ (AsyncAPI per service, JSON schema per event)
 	$(PY) -m hallway_dev.asyncapi
 
+.PHONY: catalogue
+catalogue: venv ## re-render the service catalogue: chart files/catalogue.yaml, docker/Dockerfile stages, docs tables
+	$(PY) -m hallway_dev.catalogue
+
+.PHONY: chart-readme
+chart-readme: ## regenerate charts/hallway/README.md's parameter tables from values.yaml's @param comments
+	"$$(scripts/tools/readme-generator.sh)" -v charts/hallway/values.yaml -r charts/hallway/README.md
+
 .PHONY: manifests
 manifests: ## re-render deploy/k8s from the Helm chart (a test keeps them in sync)
 	scripts/tools/render-manifests.sh
