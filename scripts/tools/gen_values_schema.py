@@ -316,6 +316,9 @@ SCHEMA = {
                         }
                     ),
                     "tls": obj({"caSecret": obj({"name": SECRET_NAME, "key": SECRET_KEY})}),
+                    "eventSourceBase": string(
+                        "absolute URI prefix of ce_source", pattern="^[a-zA-Z][a-zA-Z0-9+.-]*:"
+                    ),
                     "createTopics": BOOL,
                     "topics": obj(
                         {

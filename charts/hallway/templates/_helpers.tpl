@@ -222,6 +222,8 @@ and key Secrets exist, and `migrate` serves nothing.
   value: {{ $v.kafka.bootstrapServers | quote }}
 - name: HALLWAY_KAFKA_SECURITY_PROTOCOL
   value: {{ $v.kafka.securityProtocol | quote }}
+- name: HALLWAY_EVENT_SOURCE_BASE
+  value: {{ $v.kafka.eventSourceBase | quote }}
 {{- if $v.kafka.sasl.mechanism }}
 - name: HALLWAY_KAFKA_SASL_MECHANISM
   value: {{ $v.kafka.sasl.mechanism | quote }}
