@@ -109,14 +109,14 @@ def metric(metrics_port: int, name: str, **labels: str) -> float:
     )
 
 
-async def topic_records(topic: str) -> list:
+async def topic_records(topic: str, bootstrap: str = KAFKA) -> list:
     """Every record currently on a topic (reads from the beginning to the end offsets)."""
     from aiokafka import AIOKafkaConsumer
     from aiokafka.admin import AIOKafkaAdminClient
 
     from hallway_common.kafka import topic_partitions
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         tps = await topic_partitions(admin, [topic])
@@ -124,7 +124,7 @@ async def topic_records(topic: str) -> list:
         await admin.close()
     if not tps:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(tps)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
+import httpx
 import jwt
 import pytest
 
-from hallway_dev.testing import System
+from hallway_dev.testing import System, eventually
 
 JWT_SECRET = "e2e-secret-not-for-production-0123456789"
 
@@ -34,3 +37,28 @@ async def system(topic_prefix: str, index_prefix: str) -> AsyncIterator[System]:
         yield sys
     finally:
         sys.stop()
+
+
+async def _create_post(client: httpx.AsyncClient, headers: dict[str, str], text: str) -> dict:
+    """POST /api/v1/posts once feed knows the author.
+
+    People are created in profile and reach feed's replica through Kafka; until then
+    feed refuses the author (422 failed-precondition). Like a real client, retry with
+    the same Idempotency-Key (bounded), so a retry never makes a second post.
+    """
+    key = {"Idempotency-Key": f"e2e-{uuid.uuid4().hex}"}
+
+    async def posted() -> dict | None:
+        r = await client.post("/api/v1/posts", headers={**headers, **key}, json={"text": text})
+        if r.status_code == 422:
+            return None
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    return await eventually(posted, within=60, what="feed knows the author")  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def create_post() -> Callable[..., Any]:
+    """``await create_post(client, headers, text)``: a post, once feed knows its author."""
+    return _create_post

@@ -138,7 +138,7 @@ def _profile(system: System) -> Any:
     return testing.service_channel(system.processes["profile"].grpc_address)
 
 
-async def journey(system: System, mint: Any, unique: str) -> dict[str, Any]:
+async def journey(system: System, mint: Any, create_post: Any, unique: str) -> dict[str, Any]:
     """Every kind of change, through the gateway (and HR/IT's gRPC for provisioning)."""
     async with _profile(system) as ch:
         profile = pb_grpc.ProfileServiceStub(ch)
@@ -161,31 +161,28 @@ async def journey(system: System, mint: Any, unique: str) -> dict[str, Any]:
         for followee in (bob, cat):
             r = await client.post(f"/api/v1/people/{followee.id}/follow", headers=auth(ann))
             assert r.status_code == 200, r.text
-        kept = await client.post(
-            "/api/v1/posts", headers=auth(bob), json={"text": f"hello @{cat.handle}"}
-        )
-        gone = await client.post("/api/v1/posts", headers=auth(bob), json={"text": "secret"})
-        assert kept.status_code == gone.status_code == 201
+        kept = await create_post(client, auth(bob), f"hello @{cat.handle}")
+        gone = await create_post(client, auth(bob), "secret")
         r = await client.delete(f"/api/v1/people/{bob.id}/follow", headers=auth(ann))
         assert r.status_code == 200, r.text
-        r = await client.delete(f"/api/v1/posts/{gone.json()['id']}", headers=auth(bob))
+        r = await client.delete(f"/api/v1/posts/{gone['id']}", headers=auth(bob))
         assert r.status_code == 204, r.text
     async with _profile(system) as ch:  # HR/IT erases cat
         await pb_grpc.ProfileServiceStub(ch).RemovePerson(
             pb.RemovePersonRequest(id=cat.id, erase=True)
         )
-    return {"people": (ann, bob, cat), "kept": kept.json()["id"], "gone": gone.json()["id"]}
+    return {"people": (ann, bob, cat), "kept": kept["id"], "gone": gone["id"]}
 
 
 async def test_a_consumer_written_from_the_asyncapi_documents_alone(
-    system: System, unique: str, mint: Any
+    system: System, unique: str, mint: Any, create_post: Any
 ) -> None:
     channels = published_channels()
     assert all(re.fullmatch(r"[a-z0-9._-]+", address) for address in channels)
     generic = GenericConsumer(system.topic_prefix, channels)
     task = asyncio.create_task(generic.run())
     try:
-        await journey(system, mint, unique)
+        await journey(system, mint, create_post, unique)
         everything = {
             m["name"] + (" (tombstone)" if m["payload"].get("type") == "null" else "")
             for messages in channels.values()
@@ -217,9 +214,9 @@ async def _state(prefix: str, topic: str) -> dict[str, Any]:
 
 
 async def test_the_state_topics_rebuild_people_follows_and_posts_exactly(
-    system: System, unique: str, mint: Any
+    system: System, unique: str, mint: Any, create_post: Any
 ) -> None:
-    done = await journey(system, mint, f"s{unique}")
+    done = await journey(system, mint, create_post, f"s{unique}")
     ann, bob, cat = done["people"]
     prefix = system.topic_prefix
 

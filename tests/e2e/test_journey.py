@@ -139,7 +139,9 @@ async def _next_notification(stream: asyncio.Queue) -> tuple[str, dict]:
             return kind, data
 
 
-async def test_a_mention_mails_the_address_profile_holds(system: System, unique: str, mint) -> None:
+async def test_a_mention_mails_the_address_profile_holds(
+    system: System, unique: str, mint, create_post
+) -> None:
     """The e-mail set by HR/IT in profile reaches notification through the person topic,
     and a mention there leaves as mail through the real SMTP sink."""
     address = f"mail{unique}@example.com"
@@ -175,11 +177,7 @@ async def test_a_mention_mails_the_address_profile_holds(system: System, unique:
 
     gateway = f"http://127.0.0.1:{system.processes['gateway'].http_port}"
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
-        r = await client.post(
-            "/api/v1/posts",
-            headers={"Authorization": f"Bearer {mint(eve.id, eve.handle)}"},
-            json={"text": f"@{dan.handle} {marker}"},
-        )
-        assert r.status_code == 201, r.text
+        headers = {"Authorization": f"Bearer {mint(eve.id, eve.handle)}"}
+        await create_post(client, headers, f"@{dan.handle} {marker}")
     sent = await eventually(mail, within=60, what="the mention mailed to the profile address")
     assert f"X-Envelope-To: {address}" in sent

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_rebuild_swaps_in_a_fresh_index_while_search_answers(
-    system: System, unique: str, mint: Any
+    system: System, unique: str, mint: Any, create_post: Any
 ) -> None:
     async with testing.service_channel(system.processes["profile"].grpc_address) as ch:
         profile = pb_grpc.ProfileServiceStub(ch)
@@ -35,12 +35,8 @@ async def test_rebuild_swaps_in_a_fresh_index_while_search_answers(
     word = f"rebuildword{unique}"
     gateway = f"http://127.0.0.1:{system.processes['gateway'].http_port}"
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
-        kept = (
-            await client.post("/api/v1/posts", headers=headers, json={"text": f"{word} kept"})
-        ).json()
-        gone = (
-            await client.post("/api/v1/posts", headers=headers, json={"text": f"{word} gone"})
-        ).json()
+        kept = await create_post(client, headers, f"{word} kept")
+        gone = await create_post(client, headers, f"{word} gone")
         r = await client.delete(f"/api/v1/posts/{gone['id']}", headers=headers)
         assert r.status_code == 204
 
@@ -70,9 +66,7 @@ async def test_rebuild_swaps_in_a_fresh_index_while_search_answers(
         await eventually(lambda: _only(hits, {kept["id"]}), within=10, what="same answer after")
 
         # And the live consumer goes on writing through the alias into the new index.
-        later = (
-            await client.post("/api/v1/posts", headers=headers, json={"text": f"{word} later"})
-        ).json()
+        later = await create_post(client, headers, f"{word} later")
         await eventually(
             lambda: _only(hits, {kept["id"], later["id"]}), within=60, what="indexed after swap"
         )
@@ -102,7 +96,7 @@ async def _run_while(command: list[str], env: dict[str, str], probe: Any) -> tup
 
 
 async def test_feed_rebuild_swaps_in_fresh_timelines_while_they_are_read(
-    system: System, unique: str, mint: Any
+    system: System, unique: str, mint: Any, create_post: Any
 ) -> None:
     async with testing.service_channel(system.processes["profile"].grpc_address) as ch:
         profile = pb_grpc.ProfileServiceStub(ch)
@@ -120,8 +114,7 @@ async def test_feed_rebuild_swaps_in_fresh_timelines_while_they_are_read(
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
         posts = {}
         for author, text in ((bob, "before"), (cat, "cat's"), (bob, "gone")):
-            r = await client.post("/api/v1/posts", headers=auth(author), json={"text": text})
-            posts[text] = r.json()["id"]
+            posts[text] = (await create_post(client, auth(author), text))["id"]
         for followee in (bob, cat):
             r = await client.post(f"/api/v1/people/{followee.id}/follow", headers=auth(ann))
             assert r.status_code == 200
@@ -147,8 +140,7 @@ async def test_feed_rebuild_swaps_in_fresh_timelines_while_they_are_read(
         assert await home() == [posts["before"]]
 
         # The fan-out goes on into the new tables.
-        r = await client.post("/api/v1/posts", headers=auth(bob), json={"text": "after"})
-        after = r.json()["id"]
+        after = (await create_post(client, auth(bob), "after"))["id"]
         await eventually(
             lambda: _equals(home, [after, posts["before"]]), within=60, what="fanned out after"
         )

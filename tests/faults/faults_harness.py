@@ -8,7 +8,8 @@ and is retried with that same key on any error or timeout until a 2xx comes back
 post must be readable (GET /posts/{id}), in its author's and each follower's home
 timeline exactly once, found by search exactly once, and in the mentioned person's
 inbox as exactly one mention notification; each acknowledged follow must be in the
-followee's followers and inbox exactly once. A write missing anywhere is *lost*, one
+followee's followers and inbox exactly once; and each must be on its compacted state
+topic, where a new integration loads it. A write missing anywhere is *lost*, one
 present more than once anywhere is *duplicated*. *Recovery* is the time from the
 fault until a post written after it is visible everywhere.
 
@@ -283,9 +284,27 @@ async def load(
     started.set()
 
 
-async def verify(client: httpx.AsyncClient, s: Scenario, run: Run) -> Verdict:
-    """One pass over every acknowledged write; lost/dup are sets of write ids."""
+async def current_state(topic: str, bootstrap: str) -> dict[str, bytes]:
+    """A compacted state topic as a new reader sees it: key -> newest non-null value."""
+    state: dict[str, bytes] = {}
+    for record in await testing.topic_records(topic, bootstrap):
+        if record.value is None:
+            state.pop(record.key.decode(), None)
+        else:
+            state[record.key.decode()] = record.value
+    return state
+
+
+async def verify(client: httpx.AsyncClient, s: Scenario, run: Run, system: System) -> Verdict:
+    """One pass over every acknowledged write; lost/dup are sets of write ids.
+
+    Besides what people see (timelines, search, inboxes), every acknowledged post and
+    follow must be on its state topic, where a new integration loads it from."""
     v = Verdict()
+    kafka = system.processes["feed"].env.get("HALLWAY_KAFKA_BOOTSTRAP_SERVERS", testing.KAFKA)
+    prefix = system.topic_prefix
+    post_states = await current_state(f"{prefix}hallway.feed.post.state.v1", kafka)
+    edge_states = await current_state(f"{prefix}hallway.profile.follow.state.v1", kafka)
     posts = [a for a in run.acked if a.kind == "post"]
     follows = [a for a in run.acked if a.kind == "follow"]
     index = {p.id: i for i, p in enumerate(s.people)}
@@ -310,6 +329,8 @@ async def verify(client: httpx.AsyncClient, s: Scenario, run: Run) -> Verdict:
         for reader in s.people:  # nowhere more than once, whoever sees it
             if homes[reader.id][pid] > 1:
                 v.twice(pid, f"{homes[reader.id][pid]}x in {reader.handle}'s home timeline")
+        if pid not in post_states:
+            v.miss(pid, "not on the post state topic")
         if hits[pid] == 0:
             v.miss(pid, "not found by search")
         elif hits[pid] > 1:
@@ -328,6 +349,8 @@ async def verify(client: httpx.AsyncClient, s: Scenario, run: Run) -> Verdict:
                 v.twice(text.split()[0], f"{n} posts by {p.handle} for one idempotency key")
     for w in follows:
         wid = f"follow {w.actor.handle}->{w.target.handle}"
+        if f"{w.actor.id}:{w.target.id}" not in edge_states:
+            v.miss(wid, "not on the follow state topic")
         followers = await all_pages(client, f"/api/v1/people/{w.target.id}/followers", w.target)
         n = sum(1 for x in followers if x["id"] == w.actor.id)
         if n == 0:
@@ -398,7 +421,7 @@ async def run_fault(
 
         async def converged() -> bool:
             nonlocal verdict
-            verdict = await verify(client, s, run)
+            verdict = await verify(client, s, run, system)
             return not verdict.lost and not verdict.dup
 
         try:
