@@ -78,9 +78,10 @@ def matches(message: dict[str, Any], key: str, headers: dict[str, str], value: A
     return True
 
 
-def check_envelope(headers: dict[str, str], value: Any) -> None:
-    """What the schemas name as formats, checked: absolute source, ce_time, ids."""
+def check_envelope(key: str, headers: dict[str, str], value: Any) -> None:
+    """What the schemas name as formats, checked: absolute source, ce_time, ids, subject."""
     assert urlparse(headers["ce_source"]).scheme, f"ce_source {headers['ce_source']!r} is relative"
+    assert headers.get("ce_subject") == key, "ce_subject is the record key"
     uuid.UUID(headers["ce_id"])
     when = datetime.fromisoformat(headers["ce_time"])
     if value is not None:
@@ -126,7 +127,7 @@ class GenericConsumer:
             )
             return
         try:
-            check_envelope(headers, value)
+            check_envelope(key, headers, value)
         except AssertionError as exc:
             self.problems.append(f"{address} {headers['ce_type']}: {exc}")
             return
