@@ -339,9 +339,14 @@ async def do_remove_person(
             )
             for edge in edges:
                 events += _follow_events(edge["follower_id"], edge["followee_id"], follow=False)
-            await conn.execute(
-                "UPDATE people SET manager_id = NULL WHERE manager_id = $1", person_id
+            # Their reports lose a manager: a change of each report, published as such.
+            reports = await conn.fetch(
+                f"""UPDATE people SET manager_id = NULL, version = version + 1, updated_at = now()
+                    WHERE manager_id = $1 RETURNING {STATE_COLUMNS}""",
+                person_id,
             )
+            for report in reports:
+                events += _person_events("updated", report)
             await conn.execute(
                 f"""UPDATE people SET handle = '{ERASED_PREFIX}' || left(replace(id::text, '-', ''), 24),
                        display_name = 'Erased person', title = '', department = '',

@@ -190,3 +190,51 @@ async def test_email_is_unique_well_formed_and_set_only_by_provisioning(
         )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert (await stub.GetPerson(pb.GetPersonRequest(id=bob.id))).email == ""
+
+
+async def test_erasing_a_person_publishes_every_change_it_makes(
+    profile, unique: str, topic_prefix: str
+) -> None:
+    stub, _, _ = profile
+    boss = await _person(stub, f"eboss{unique}", email=f"eboss{unique}@example.com")
+    report = await _person(stub, f"erep{unique}", manager_id=boss.id)
+    fan = await _person(stub, f"efan{unique}")
+    await stub.Follow(pb.FollowRequest(followee_id=boss.id), metadata=testing.as_person(fan.id))
+
+    erased = await stub.RemovePerson(pb.RemovePersonRequest(id=boss.id, erase=True))
+    assert not erased.active and erased.email == "" and erased.handle.startswith("erased-")
+    assert erased.display_name == "Erased person"
+    again = await stub.RemovePerson(pb.RemovePersonRequest(id=boss.id, erase=True))
+    assert again.version == erased.version, "erasing twice changes nothing"
+
+    # The report lost their manager: a change of theirs, versioned and published.
+    after = await stub.GetPerson(pb.GetPersonRequest(id=report.id))
+    assert after.manager_id == "" and after.version == report.version + 1
+    people = f"{topic_prefix}hallway.profile.person.v1"
+
+    async def published() -> list[str] | None:
+        records = [
+            testing.headers_of(r)["ce_type"]
+            for r in await testing.topic_records(people)
+            if r.key in (boss.id.encode(), report.id.encode())
+        ]
+        return records if len(records) >= 5 else None
+
+    types = await testing.eventually(published, within=30, what="the erasure's events")
+    assert types.count("hallway.profile.person.removed") == 1
+    assert types.count("hallway.profile.person.updated") == 2  # boss scrubbed, report moved
+
+    # Every trace is gone from the state topics: the person and their follow edges.
+    async def state() -> dict[str, bytes | None]:
+        out: dict[str, bytes | None] = {}
+        for topic in ("person", "follow"):
+            for r in await testing.topic_records(f"{topic_prefix}hallway.profile.{topic}.state.v1"):
+                out[r.key.decode()] = r.value
+        return out
+
+    async def tombstoned() -> bool:
+        s = await state()
+        return s.get(boss.id, b"") is None and s.get(f"{fan.id}:{boss.id}", b"") is None
+
+    await testing.eventually(tombstoned, within=30, what="tombstones for the erased person")
+    assert (await stub.GetPerson(pb.GetPersonRequest(id=fan.id))).following_count == 0
