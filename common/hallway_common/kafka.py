@@ -258,11 +258,13 @@ async def read_range(
         tps = await topic_partitions(admin, [topic])
     finally:
         await admin.close()
+    if not tps:  # no such topic (yet): nothing to read
+        return {}, _no_records()
     consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(tps)
-        end = await consumer.end_offsets(tps) if tps else {}
+        end = await consumer.end_offsets(tps)
         for tp in tps:
             consumer.seek(tp, (start or {}).get(tp, 0))
     except BaseException:
@@ -280,3 +282,22 @@ async def read_range(
             await consumer.stop()
 
     return end, records()
+
+
+async def _no_records() -> AsyncIterator[ConsumerRecord]:
+    return
+    yield
+
+
+async def read_state(settings: ServiceSettings, topic: str) -> tuple[Offsets, dict[str, bytes]]:
+    """A compacted state topic as a new reader loads it: key -> newest value, tombstoned
+    keys left out; and the end offsets it was read up to (where a catch-up resumes)."""
+    end, records = await read_range(settings, topic)
+    state: dict[str, bytes] = {}
+    async for record in records:
+        key = record.key.decode()
+        if record.value is None:
+            state.pop(key, None)
+        else:
+            state[key] = record.value
+    return end, state

@@ -20,6 +20,7 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
@@ -203,35 +204,40 @@ def _fault_point(name: str) -> None:
         os._exit(86)
 
 
+@dataclass(frozen=True)
+class StateTable:
+    """A table whose rows have records on a state topic: how to read them, in key
+    order, and how to turn a row into its record (the state, or a tombstone)."""
+
+    name: str  # what the rows are, for reports ("people", "follow edges")
+    select_sql: str  # SELECT ... FROM <table> [alias], the key columns selected
+    key_columns: tuple[str, ...]
+    to_record: Callable[[asyncpg.Record], Event]
+
+
 async def republish(
-    pool: asyncpg.Pool,
-    topic_prefix: str,
-    table_sql: str,
-    key_columns: tuple[str, ...],
-    to_events: Callable[[asyncpg.Record], list[Event]],
-    batch_size: int = 500,
+    pool: asyncpg.Pool, topic_prefix: str, table: StateTable, batch_size: int = 500
 ) -> int:
-    """Enqueue events built from every row of a table, in key order, a batch per
-    transaction; returns the number of rows. Used to (re)fill a state topic.
+    """Enqueue the state record of every row of ``table``, a batch per transaction;
+    returns the number of rows. Used to (re)fill a state topic.
 
     Rows are read ``FOR SHARE``: a concurrent change of the same row waits for the
     batch to commit, so its own outbox row comes after and the newer state wins.
-    ``table_sql`` is ``SELECT ... FROM <table> [alias]`` with the key columns selected.
     """
-    keys = ", ".join(key_columns)
-    params = ", ".join(f"${i + 1}" for i in range(len(key_columns)))
+    keys = ", ".join(table.key_columns)
+    params = ", ".join(f"${i + 1}" for i in range(len(table.key_columns)))
     after: tuple | None = None
     total = 0
     while True:
         async with pool.acquire() as conn, conn.transaction():
             where = f"WHERE ({keys}) > ({params})" if after else ""
             rows = await conn.fetch(
-                f"{table_sql} {where} ORDER BY {keys} LIMIT {int(batch_size)} FOR SHARE",
+                f"{table.select_sql} {where} ORDER BY {keys} LIMIT {int(batch_size)} FOR SHARE",
                 *(after or ()),
             )
             if not rows:
                 return total
-            await enqueue(conn, [e for row in rows for e in to_events(row)], topic_prefix)
+            await enqueue(conn, [table.to_record(row) for row in rows], topic_prefix)
         total += len(rows)
-        after = tuple(rows[-1][c.split(".")[-1]] for c in key_columns)
-        log.info("republished", rows=total)
+        after = tuple(rows[-1][c.split(".")[-1]] for c in table.key_columns)
+        log.info("republished", table=table.name, rows=total)

@@ -38,7 +38,7 @@ from hallway_common.identity import IdentityVerifier
 from hallway_common.kafka import LagMonitor, create_broker, create_producer, ensure_topics
 from hallway_common.logs import configure_logging, get_logger
 from hallway_common.metrics import OUTBOX_PUBLISHED, start_metrics_server
-from hallway_common.outbox import OutboxRelay
+from hallway_common.outbox import OutboxRelay, StateTable, republish
 
 log = get_logger(__name__)
 
@@ -244,6 +244,31 @@ class Command(Generic[S]):
     run: Callable[[S, argparse.Namespace], Awaitable[int]]
 
 
+def republish_command(*tables: StateTable) -> Command[Any]:
+    """``republish-state``: enqueue the state record of every row of ``tables`` through
+    the outbox (a new state topic, or one to repair); the running service publishes."""
+
+    async def republish_all(settings: Any, args: argparse.Namespace) -> int:
+        pool = await create_pool(settings.database_url, max_size=2)
+        try:
+            counts = [
+                f"{await republish(pool, settings.kafka_topic_prefix, table)} {table.name}"
+                for table in tables
+            ]
+        finally:
+            await pool.close()
+        print(f"enqueued the state of {', '.join(counts)}; the running service publishes it")
+        return 0
+
+    return Command(
+        help="publish the current state of every one of "
+        + ", ".join(t.name for t in tables)
+        + " to the state topics",
+        add_arguments=lambda parser: None,
+        run=republish_all,
+    )
+
+
 def run(
     name: str,
     settings_cls: type[S],
@@ -333,4 +358,4 @@ async def _migrate(
     return applied
 
 
-__all__ = ["Command", "Runtime", "run"]
+__all__ = ["Command", "Runtime", "republish_command", "run"]

@@ -109,35 +109,27 @@ def metric(metrics_port: int, name: str, **labels: str) -> float:
     )
 
 
+def _kafka(bootstrap: str) -> Any:
+    from hallway_common.config import ServiceSettings
+
+    return ServiceSettings(kafka_bootstrap_servers=bootstrap)
+
+
 async def topic_records(topic: str, bootstrap: str = KAFKA) -> list:
     """Every record currently on a topic (reads from the beginning to the end offsets)."""
-    from aiokafka import AIOKafkaConsumer
-    from aiokafka.admin import AIOKafkaAdminClient
+    from hallway_common.kafka import read_range
 
-    from hallway_common.kafka import topic_partitions
+    async with asyncio.timeout(30):
+        _, records = await read_range(_kafka(bootstrap), topic)
+        return [record async for record in records]
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        tps = await topic_partitions(admin, [topic])
-    finally:
-        await admin.close()
-    if not tps:
-        return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        end = await consumer.end_offsets(tps)
-        records: list = []
-        async with asyncio.timeout(30):
-            while any([await consumer.position(tp) < end[tp] for tp in tps]):
-                for batch in (await consumer.getmany(timeout_ms=500)).values():
-                    records += batch
-        return records
-    finally:
-        await consumer.stop()
+
+async def topic_state(topic: str, bootstrap: str = KAFKA) -> dict[str, bytes]:
+    """A compacted state topic as a new reader loads it: key -> newest non-null value."""
+    from hallway_common.kafka import read_state
+
+    async with asyncio.timeout(30):
+        return (await read_state(_kafka(bootstrap), topic))[1]
 
 
 async def first_record(topic: str, match: Callable[[Any], bool], within: float = 30) -> Any:

@@ -204,14 +204,7 @@ async def test_a_consumer_written_from_the_asyncapi_documents_alone(
 
 async def _state(prefix: str, topic: str) -> dict[str, Any]:
     """A new consumer's view of a state topic read from offset 0: key -> value."""
-    state: dict[str, Any] = {}
-    for record in await testing.topic_records(prefix + topic):
-        key = record.key.decode()
-        if record.value is None:
-            state.pop(key, None)
-        else:
-            state[key] = json.loads(record.value)
-    return state
+    return {k: json.loads(v) for k, v in (await testing.topic_state(prefix + topic)).items()}
 
 
 async def test_the_state_topics_rebuild_people_follows_and_posts_exactly(

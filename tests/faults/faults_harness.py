@@ -284,17 +284,6 @@ async def load(
     started.set()
 
 
-async def current_state(topic: str, bootstrap: str) -> dict[str, bytes]:
-    """A compacted state topic as a new reader sees it: key -> newest non-null value."""
-    state: dict[str, bytes] = {}
-    for record in await testing.topic_records(topic, bootstrap):
-        if record.value is None:
-            state.pop(record.key.decode(), None)
-        else:
-            state[record.key.decode()] = record.value
-    return state
-
-
 async def verify(client: httpx.AsyncClient, s: Scenario, run: Run, system: System) -> Verdict:
     """One pass over every acknowledged write; lost/dup are sets of write ids.
 
@@ -303,8 +292,8 @@ async def verify(client: httpx.AsyncClient, s: Scenario, run: Run, system: Syste
     v = Verdict()
     kafka = system.processes["feed"].env.get("HALLWAY_KAFKA_BOOTSTRAP_SERVERS", testing.KAFKA)
     prefix = system.topic_prefix
-    post_states = await current_state(f"{prefix}hallway.feed.post.state.v1", kafka)
-    edge_states = await current_state(f"{prefix}hallway.profile.follow.state.v1", kafka)
+    post_states = await testing.topic_state(f"{prefix}hallway.feed.post.state.v1", kafka)
+    edge_states = await testing.topic_state(f"{prefix}hallway.profile.follow.state.v1", kafka)
     posts = [a for a in run.acked if a.kind == "post"]
     follows = [a for a in run.acked if a.kind == "follow"]
     index = {p.id: i for i, p in enumerate(s.people)}

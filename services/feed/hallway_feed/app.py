@@ -3,17 +3,14 @@ replicas of people and follows, and the home timeline fan-out."""
 
 from __future__ import annotations
 
-import argparse
-
 from pydantic import Field
 
 from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
 from hallway_common import catalogue
 from hallway_common.config import DatabaseSettings
 from hallway_common.contracts import FOLLOW, PERSON, POST, produced_by
-from hallway_common.db import create_pool
-from hallway_common.outbox import republish
-from hallway_common.runtime import Command, Runtime, run
+from hallway_common.outbox import StateTable
+from hallway_common.runtime import Runtime, republish_command, run
 from hallway_feed import posts, rebuild
 from hallway_feed.fanout import FanoutHandler
 from hallway_feed.grpc_api import FeedServicer
@@ -52,28 +49,13 @@ async def build(rt: Runtime[FeedSettings]) -> None:
     rt.consumer("hallway-feed-fanout").on(POST, FanoutHandler(settings.feed_fanout_max_followers))
 
 
-async def _republish_state(settings: FeedSettings, args: argparse.Namespace) -> int:
-    """Enqueue the current state of every post (a tombstone for a deleted one); the
-    running service's outbox relay publishes it."""
-    pool = await create_pool(settings.database_url, max_size=2)
-    try:
-        n_posts = await republish(
-            pool,
-            settings.kafka_topic_prefix,
-            f"SELECT {posts.POST_COLUMNS}, p.deleted_at FROM posts p",
-            ("p.id",),
-            lambda row: [posts.post_state(row)],
-        )
-    finally:
-        await pool.close()
-    print(f"enqueued the state of {n_posts} posts")
-    return 0
-
-
-REPUBLISH_STATE = Command(
-    help="publish the current state of every post to the state topic",
-    add_arguments=lambda parser: None,
-    run=_republish_state,
+REPUBLISH_STATE = republish_command(
+    StateTable(
+        "posts",
+        f"SELECT {posts.POST_COLUMNS}, p.deleted_at FROM posts p",
+        ("p.id",),
+        posts.post_state,  # a tombstone for a deleted post
+    )
 )
 
 

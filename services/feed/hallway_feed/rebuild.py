@@ -34,7 +34,7 @@ from hallway_common.contracts import (
 )
 from hallway_common.db import create_pool
 from hallway_common.events import Event
-from hallway_common.kafka import Offsets, read_range
+from hallway_common.kafka import Offsets, read_range, read_state
 from hallway_common.runtime import Command
 from hallway_feed.replica import FollowHandler, on_person
 
@@ -43,7 +43,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Home timeline rows of posts created at or after $2, by the live rule: the author's
 # own, and for each follow edge the posts after the follow plus the $1 most recent
 # before it (large authors' posts are merged on read: no rows). Reads the table
-# named follows_next while building, follows when catching up (see _rows_sql).
+# named follows_next while building, follows when catching up.
 _TIMELINE = """(owner_id, post_id, author_id, created_at)
     SELECT p.author_id, p.id, p.author_id, p.created_at FROM posts p
     WHERE p.deleted_at IS NULL AND p.created_at >= $2
@@ -69,15 +69,7 @@ def _say(line: str) -> None:
 
 
 async def _load_state(settings: Any, topic: Topic) -> tuple[Offsets, dict[str, bytes]]:
-    """Key -> newest value of a state topic (tombstoned keys left out), and its end."""
-    end, records = await read_range(settings, settings.kafka_topic_prefix + topic.name)
-    state: dict[str, bytes] = {}
-    async for record in records:
-        key = record.key.decode()
-        if record.value is None:
-            state.pop(key, None)
-        else:
-            state[key] = record.value
+    end, state = await read_state(settings, settings.kafka_topic_prefix + topic.name)
     _say(f"  loaded {topic.name}: {len(state)} live keys")
     return end, state
 
@@ -151,23 +143,26 @@ async def _catch_up(
 async def _apply(
     conn: asyncpg.Connection, follows: FollowHandler, topic: Topic, key: str, value: bytes | None
 ) -> None:
-    event = Event(str(uuid.uuid4()), "rebuild", "", _now(), key, value, "")
+    """One state record, applied as the live consumers apply the matching event."""
     if topic is PERSON_STATE:
         if value is None:
             await conn.execute("UPDATE people SET active = false WHERE id = $1", uuid.UUID(key))
         else:
-            await on_person(event, PersonState.model_validate_json(value), conn)
+            person = PersonState.model_validate_json(value)
+            await on_person(_event(person.type, person.occurred_at, key, value), person, conn)
         return
     follower, followee = (uuid.UUID(k) for k in key.split(":"))
     edge = {"follower_id": follower, "followee_id": followee}
-    if value is None:
-        payload: Any = FollowDeleted(**edge, occurred_at=_now())
-        event = Event(event.id, payload.type, "", _now(), key, None, "")
-    else:
-        state = FollowState.model_validate_json(value)
-        payload = FollowCreated(**edge, occurred_at=state.occurred_at)
-        event = Event(event.id, payload.type, "", state.occurred_at, key, value, "")
-    await follows(event, payload, conn)
+    payload: FollowCreated | FollowDeleted = (
+        FollowDeleted(**edge, occurred_at=_now())
+        if value is None
+        else FollowCreated(**edge, occurred_at=FollowState.model_validate_json(value).occurred_at)
+    )
+    await follows(_event(payload.type, payload.occurred_at, key, value), payload, conn)
+
+
+def _event(event_type: str, when: datetime, key: str, value: bytes | None) -> Event:
+    return Event(str(uuid.uuid4()), event_type, "", when, key, value, "")
 
 
 def _now() -> datetime:

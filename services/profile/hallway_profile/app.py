@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-
 from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
 from hallway_common import catalogue
 from hallway_common.config import DatabaseSettings
 from hallway_common.contracts import produced_by
-from hallway_common.db import create_pool
-from hallway_common.outbox import republish
-from hallway_common.runtime import Command, Runtime, run
+from hallway_common.outbox import StateTable
+from hallway_common.runtime import Runtime, republish_command, run
 from hallway_profile import people
 from hallway_profile.grpc_api import ProfileServicer
 
@@ -36,36 +33,16 @@ async def build(rt: Runtime[ProfileSettings]) -> None:
     )
 
 
-async def _republish_state(settings: ProfileSettings, args: argparse.Namespace) -> int:
-    """Enqueue the current state of every person and follow edge (a new state topic,
-    or one to repair); the running service's outbox relay publishes it."""
-    pool = await create_pool(settings.database_url, max_size=2)
-    try:
-        prefix = settings.kafka_topic_prefix
-        n_people = await republish(
-            pool,
-            prefix,
-            f"SELECT {people.STATE_COLUMNS} FROM people",
-            ("id",),
-            lambda row: [people.person_state(row)],
-        )
-        n_edges = await republish(
-            pool,
-            prefix,
-            "SELECT follower_id, followee_id, created_at FROM follows",
-            ("follower_id", "followee_id"),
-            lambda row: [people.follow_state(row)],
-        )
-    finally:
-        await pool.close()
-    print(f"enqueued the state of {n_people} people and {n_edges} follow edges")
-    return 0
-
-
-REPUBLISH_STATE = Command(
-    help="publish the current state of every person and follow edge to the state topics",
-    add_arguments=lambda parser: None,
-    run=_republish_state,
+REPUBLISH_STATE = republish_command(
+    StateTable(
+        "people", f"SELECT {people.STATE_COLUMNS} FROM people", ("id",), people.person_state
+    ),
+    StateTable(
+        "follow edges",
+        "SELECT follower_id, followee_id, created_at FROM follows",
+        ("follower_id", "followee_id"),
+        people.follow_state,
+    ),
 )
 
 
