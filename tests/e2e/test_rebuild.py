@@ -18,7 +18,7 @@ from opensearchpy import AsyncOpenSearch
 from hallway.profile.v1 import profile_pb2 as pb
 from hallway.profile.v1 import profile_pb2_grpc as pb_grpc
 from hallway_dev import testing
-from hallway_dev.testing import System, eventually
+from hallway_dev.testing import System, eventually, metric
 
 pytestmark = pytest.mark.e2e
 
@@ -115,6 +115,9 @@ async def test_feed_rebuild_swaps_in_fresh_timelines_while_they_are_read(
         posts = {}
         for author, text in ((bob, "before"), (cat, "cat's"), (bob, "gone")):
             posts[text] = (await create_post(client, auth(author), text))["id"]
+        follows = f"{system.topic_prefix}hallway.profile.follow.v1"
+        feed_metrics = system.processes["feed"].metrics_port
+        consumed = metric(feed_metrics, "hallway_consumer_processed_total", topic=follows)
         for followee in (bob, cat):
             r = await client.post(f"/api/v1/people/{followee.id}/follow", headers=auth(ann))
             assert r.status_code == 200
@@ -128,6 +131,16 @@ async def test_feed_rebuild_swaps_in_fresh_timelines_while_they_are_read(
             assert r.status_code == 200, r.text
             return [p["id"] for p in r.json()["items"]]
 
+        # Only once feed has applied all three follow events is the timeline settled
+        # (in between it may show cat's post, backfilled by the follow of cat).
+        await eventually(
+            lambda: (
+                metric(feed_metrics, "hallway_consumer_processed_total", topic=follows)
+                >= consumed + 3
+            ),
+            within=60,
+            what="feed applied the follows",
+        )
         await eventually(
             lambda: _equals(home, [posts["before"]]), within=60, what="ann's home timeline"
         )
