@@ -110,6 +110,11 @@ class FollowState(FollowChanged):
 class PostFields(Payload):
     post_id: UUID
     author_id: UUID
+    community_id: UUID | None = Field(
+        default=None,
+        description="The public community the post was made in; null for a personal post. "
+        "Posts in private and secret communities are never on this topic.",
+    )
     text: str
     mentions: list[UUID] = Field(default_factory=list, description="Mentioned person ids.")
     hashtags: list[str] = Field(default_factory=list, description="Lower-cased, without '#'.")
@@ -139,6 +144,111 @@ class PostDeleted(Payload):
     author_id: UUID
     version: int = Field(ge=1)
     occurred_at: datetime
+
+
+class PostWithdrawn(PostDeleted):
+    """A post left the public audience: its community stopped being public. For a
+    consumer of this topic it is gone just as if deleted (drop every copy); it stays
+    readable to the community's members in Hallway. Visibility is never widened
+    again, so a withdrawn post does not come back on this topic."""
+
+    type: Literal["hallway.feed.post.withdrawn"] = _typed(  # type: ignore[assignment]
+        "hallway.feed.post.withdrawn"
+    )
+    community_id: UUID
+
+
+Visibility = Literal["public", "private", "secret"]
+
+
+class CommunityFields(Payload):
+    """A community as its directory entry shows it. Only public and private
+    communities are on the community topics: a secret one does not exist for anyone
+    but its members."""
+
+    community_id: UUID
+    name: str
+    description: str = ""
+    visibility: Literal["public", "private"]
+    official: bool = Field(default=False, description="Created by a network admin.")
+    posting: Literal["members", "admins"] = Field(
+        default="members", description="Who may post: every member, or owners and admins only."
+    )
+    created_by: UUID
+    version: int = Field(ge=1, description="Increases with every change of this community.")
+    created_at: datetime
+    occurred_at: datetime
+
+
+class CommunityCreated(CommunityFields):
+    """A public or private community was created."""
+
+    type: Literal["hallway.feed.community.created"] = _typed("hallway.feed.community.created")
+
+
+class CommunityUpdated(CommunityFields):
+    """A community's entry changed (the whole entry, not a diff)."""
+
+    type: Literal["hallway.feed.community.updated"] = _typed("hallway.feed.community.updated")
+
+
+class CommunityRemoved(Payload):
+    """A community left the directory: it was made secret (``hidden``). Consumers drop
+    what they hold about it."""
+
+    type: Literal["hallway.feed.community.removed"] = _typed("hallway.feed.community.removed")
+    community_id: UUID
+    reason: Literal["hidden"]
+    version: int = Field(ge=1)
+    occurred_at: datetime
+
+
+class CommunityState(CommunityFields):
+    """A public or private community (state topic; a tombstone once it is secret)."""
+
+    type: Literal["hallway.feed.community.state"] = _typed("hallway.feed.community.state")
+
+
+class MembershipFields(Payload):
+    """A person's membership of a public community. Memberships of private and
+    secret communities are never on the membership topics (their member lists are
+    for members only)."""
+
+    community_id: UUID
+    person_id: UUID
+    role: Literal["owner", "admin", "member"]
+    version: int = Field(ge=1, description="Increases with every change of this membership.")
+    occurred_at: datetime
+
+
+class MembershipCreated(MembershipFields):
+    """A person became a member of a public community."""
+
+    type: Literal["hallway.feed.membership.created"] = _typed("hallway.feed.membership.created")
+
+
+class MembershipUpdated(MembershipFields):
+    """A member's role changed."""
+
+    type: Literal["hallway.feed.membership.updated"] = _typed("hallway.feed.membership.updated")
+
+
+class MembershipDeleted(Payload):
+    """A membership ended (the person left or was removed), or the community stopped
+    being public so its member list left the topic (``withdrawn``)."""
+
+    type: Literal["hallway.feed.membership.deleted"] = _typed("hallway.feed.membership.deleted")
+    community_id: UUID
+    person_id: UUID
+    reason: Literal["left", "removed", "withdrawn"]
+    version: int = Field(ge=1)
+    occurred_at: datetime
+
+
+class MembershipState(MembershipFields):
+    """A current membership of a public community (state topic; tombstone when it ends)."""
+
+    type: Literal["hallway.feed.membership.state"] = _typed("hallway.feed.membership.state")
 
 
 @dataclass(frozen=True)
@@ -196,9 +306,11 @@ POST = _topic(
     "hallway.feed.post.v1",
     ("post_id",),
     "feed",
-    "Public posts: created and deleted. Keyed by post_id.",
+    "Public posts (personal, or in a public community): created, deleted, and "
+    "withdrawn when their community stops being public. Keyed by post_id.",
     PostCreated,
     PostDeleted,
+    PostWithdrawn,
 )
 PERSON_STATE = _topic(
     "hallway.profile.person.state.v1",
@@ -223,12 +335,62 @@ POST_STATE = _topic(
     ("post_id",),
     "feed",
     "Compacted: every live public post, keyed by post_id; a tombstone when it is "
-    "deleted, so its text does not survive compaction.",
+    "deleted or withdrawn, so its text does not survive compaction.",
     PostState,
     compacted=True,
 )
+COMMUNITY = _topic(
+    "hallway.feed.community.v1",
+    ("community_id",),
+    "feed",
+    "Public and private communities: created, updated, and removed when made secret. "
+    "Keyed by community_id. Secret communities are never on this topic.",
+    CommunityCreated,
+    CommunityUpdated,
+    CommunityRemoved,
+)
+COMMUNITY_STATE = _topic(
+    "hallway.feed.community.state.v1",
+    ("community_id",),
+    "feed",
+    "Compacted: every public and private community, keyed by community_id; a tombstone "
+    "when it is made secret.",
+    CommunityState,
+    compacted=True,
+)
+MEMBERSHIP = _topic(
+    "hallway.feed.membership.v1",
+    ("community_id", "person_id"),
+    "feed",
+    "Memberships of public communities: created, role updated, deleted. Keyed by "
+    "'<community_id>:<person_id>'. Private and secret member lists are never here.",
+    MembershipCreated,
+    MembershipUpdated,
+    MembershipDeleted,
+)
+MEMBERSHIP_STATE = _topic(
+    "hallway.feed.membership.state.v1",
+    ("community_id", "person_id"),
+    "feed",
+    "Compacted: every membership of a public community, keyed by "
+    "'<community_id>:<person_id>'; a tombstone when it ends or the community stops "
+    "being public.",
+    MembershipState,
+    compacted=True,
+)
 
-TOPICS: tuple[Topic, ...] = (PERSON, FOLLOW, POST, PERSON_STATE, FOLLOW_STATE, POST_STATE)
+TOPICS: tuple[Topic, ...] = (
+    PERSON,
+    FOLLOW,
+    POST,
+    COMMUNITY,
+    MEMBERSHIP,
+    PERSON_STATE,
+    FOLLOW_STATE,
+    POST_STATE,
+    COMMUNITY_STATE,
+    MEMBERSHIP_STATE,
+)
 
 
 # Who consumes what, as consumer group -> (service, topics). The consumer base

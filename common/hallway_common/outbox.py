@@ -212,7 +212,8 @@ class StateTable:
     name: str  # what the rows are, for reports ("people", "follow edges")
     select_sql: str  # SELECT ... FROM <table> [alias], the key columns selected
     key_columns: tuple[str, ...]
-    to_record: Callable[[asyncpg.Record], Event]
+    # None: the row has no record there (e.g. content that never goes on a broad topic).
+    to_record: Callable[[asyncpg.Record], Event | None]
 
 
 async def republish(
@@ -237,7 +238,8 @@ async def republish(
             )
             if not rows:
                 return total
-            await enqueue(conn, [table.to_record(row) for row in rows], topic_prefix)
+            records = [table.to_record(row) for row in rows]
+            await enqueue(conn, [r for r in records if r is not None], topic_prefix)
         total += len(rows)
         after = tuple(rows[-1][c.split(".")[-1]] for c in table.key_columns)
         log.info("republished", table=table.name, rows=total)

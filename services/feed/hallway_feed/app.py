@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
+from hallway.feed.v1 import community_pb2, community_pb2_grpc, feed_pb2, feed_pb2_grpc
 from hallway_common import catalogue
 from hallway_common.config import DatabaseSettings
 from hallway_common.contracts import FOLLOW, PERSON, POST, produced_by
 from hallway_common.outbox import StateTable
 from hallway_common.runtime import Runtime, republish_command, run
-from hallway_feed import posts, rebuild
+from hallway_feed import communities, posts, rebuild
 from hallway_feed.fanout import FanoutHandler
-from hallway_feed.grpc_api import FeedServicer
+from hallway_feed.grpc_api import CommunityServicer, FeedServicer
 from hallway_feed.replica import FollowHandler, on_person
 
 SERVICE_NAME = feed_pb2.DESCRIPTOR.services_by_name["FeedService"].full_name
+COMMUNITY_SERVICE_NAME = community_pb2.DESCRIPTOR.services_by_name["CommunityService"].full_name
 DEFAULTS = {
     # gRPC and metrics ports: the service catalogue's (docs/deploy.md#ports-consumer-groups-and-topics)
     **catalogue.service("feed").defaults(),
@@ -40,6 +41,11 @@ async def build(rt: Runtime[FeedSettings]) -> None:
         FeedServicer(pool, settings.kafka_topic_prefix),
         SERVICE_NAME,
     )
+    rt.grpc.add(
+        community_pb2_grpc.add_CommunityServiceServicer_to_server,
+        CommunityServicer(pool, settings.kafka_topic_prefix),
+        COMMUNITY_SERVICE_NAME,
+    )
     replicas = rt.consumer("hallway-feed")
     # People replica: mention resolution and author checks.
     replicas.on(PERSON, on_person)
@@ -49,13 +55,30 @@ async def build(rt: Runtime[FeedSettings]) -> None:
     rt.consumer("hallway-feed-fanout").on(POST, FanoutHandler(settings.feed_fanout_max_followers))
 
 
+# Visibility comes from a subquery, not a join: republish reads rows FOR SHARE.
 REPUBLISH_STATE = republish_command(
     StateTable(
         "posts",
-        f"SELECT {posts.POST_COLUMNS}, p.deleted_at FROM posts p",
+        f"""SELECT {posts.POST_COLUMNS}, p.deleted_at,
+                   (SELECT visibility FROM communities c WHERE c.id = p.community_id) AS visibility
+            FROM posts p""",
         ("p.id",),
-        posts.post_state,  # a tombstone for a deleted post
-    )
+        posts.public_post_record,  # a tombstone for a deleted post, none for a private one
+    ),
+    StateTable(
+        "communities",
+        f"SELECT {communities.COMMUNITY_COLUMNS} FROM communities c",
+        ("c.id",),
+        communities.public_community_record,  # none for a secret one
+    ),
+    StateTable(
+        "memberships",
+        f"""SELECT {communities.MEMBER_COLUMNS}, m.updated_at,
+                   (SELECT visibility FROM communities c WHERE c.id = m.community_id) AS visibility
+            FROM memberships m""",
+        ("m.community_id", "m.person_id"),
+        communities.public_membership_record,  # none unless active in a public community
+    ),
 )
 
 

@@ -15,3 +15,10 @@ FANOUT_SECONDS = Histogram(
     "Time to fan one post out into its followers' home timelines.",
     buckets=LATENCY_BUCKETS,
 )
+MEMBERSHIP_CHANGES = Counter(
+    "hallway_feed_membership_changes_total",
+    "Community membership changes: joined, requested, invited, approved, left, removed.",
+    ["change"],
+)
+for _change in ("joined", "requested", "invited", "approved", "left", "removed"):
+    MEMBERSHIP_CHANGES.labels(_change)  # zero series from the start

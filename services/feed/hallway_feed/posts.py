@@ -24,10 +24,21 @@ from hallway_common.events import Event, new_event, tombstone
 from hallway_common.outbox import enqueue
 from hallway_common.pagination import decode_time_cursor, encode_time_cursor
 from hallway_common.tracing import current_traceparent
+from hallway_feed import communities
 from hallway_feed import text as rules
 from hallway_feed.metrics import POSTS_CREATED
 
-POST_COLUMNS = "p.id, p.author_id, p.text, p.mentions, p.hashtags, p.version, p.created_at"
+POST_COLUMNS = (
+    "p.id, p.author_id, p.community_id, p.text, p.mentions, p.hashtags, p.version, p.created_at"
+)
+# The one read rule for posts, as SQL over ``p`` for the reader ``$1``: a personal
+# post, a post in a public community, or one in a community the reader is an active
+# member of. Evaluated at read time from current rows, so leaving a community or
+# its narrowing hides its posts at once.
+READABLE = """(p.community_id IS NULL OR EXISTS (
+    SELECT 1 FROM communities c WHERE c.id = p.community_id AND (c.visibility = 'public'
+        OR EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = c.id
+                   AND m.person_id = $1 AND m.state = 'active'))))"""
 
 
 @dataclass(frozen=True)
@@ -81,11 +92,16 @@ async def do_create_post(
     author_id: uuid.UUID,
     text: str,
     idempotency_key: str = "",
+    community_id: uuid.UUID | None = None,
 ) -> tuple[asyncpg.Record, bool]:
-    """Create a post; returns (post, created). A retry with the same key returns the first.
+    """Create a post, personal or in a community; returns (post, created). A retry with
+    the same key returns the first.
 
     The same key with different text is ALREADY_EXISTS (a key names one request);
-    a key whose post was deleted since is FAILED_PRECONDITION.
+    a key whose post was deleted since is FAILED_PRECONDITION. Posting in a community
+    needs an active membership (and a manager role where posting is for admins); a
+    community the author may not read is NOT_FOUND. Only posts everyone may read are
+    published on the post topics.
     """
     text = rules.check_text(text)
     key = rules.check_idempotency_key(idempotency_key)
@@ -93,6 +109,17 @@ async def do_create_post(
     hashtags = rules.parse_hashtags(text)
     async with pool.acquire() as conn, conn.transaction():
         await check_author(conn, author_id)
+        public = True
+        if community_id is not None:
+            # FOR SHARE: a concurrent narrowing waits, so it withdraws this post too.
+            place = await communities.access(conn, community_id, author_id, share=True)
+            if not place.can_read:
+                raise NotFound(communities.NOT_FOUND)
+            if not place.member:
+                raise PermissionDenied("join the community to post in it")
+            if not place.can_post:
+                raise PermissionDenied("only the community's owners and admins post here")
+            public = place.community["visibility"] == "public"
         if key is not None:
             existing = await _by_key(conn, author_id, key)
             if existing is not None:
@@ -102,8 +129,8 @@ async def do_create_post(
         now = datetime.now(UTC)
         row = await conn.fetchrow(
             f"""INSERT INTO posts AS p (id, author_id, text, mentions, hashtags, idempotency_key,
-                                        created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                        created_at, community_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL
                 DO NOTHING
                 RETURNING {POST_COLUMNS}""",
@@ -114,14 +141,16 @@ async def do_create_post(
             hashtags,
             key,
             now,
+            community_id,
         )
         if row is None:  # a concurrent retry with the same key committed first
             existing = await _by_key(conn, author_id, key)
             assert existing is not None
             return _replay(existing, text), False
-        created = PostCreated(**_post_fields(row))
-        events = [new_event(created.type, created, current_traceparent()), post_state(row)]
-        await enqueue(conn, events, topic_prefix)
+        if public:
+            created = PostCreated(**_post_fields(row))
+            events = [new_event(created.type, created, current_traceparent()), post_state(row)]
+            await enqueue(conn, events, topic_prefix)
     POSTS_CREATED.inc()
     return row, True
 
@@ -130,6 +159,7 @@ def _post_fields(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "post_id": row["id"],
         "author_id": row["author_id"],
+        "community_id": row["community_id"],
         "text": row["text"],
         "mentions": [uuid.UUID(m["person_id"]) for m in row["mentions"]],
         "hashtags": row["hashtags"],
@@ -140,7 +170,7 @@ def _post_fields(row: asyncpg.Record) -> dict[str, Any]:
 
 
 def post_state(row: asyncpg.Record) -> Event:
-    """A post's record on the state topic: the post, or a tombstone once deleted."""
+    """A public post's record on the state topic: the post, or a tombstone once deleted."""
     if row.get("deleted_at") is not None:
         return tombstone(
             "hallway.feed.post.state", str(row["id"]), row["deleted_at"], current_traceparent()
@@ -166,9 +196,22 @@ def _replay(existing: asyncpg.Record, text: str) -> asyncpg.Record:
     return existing
 
 
-async def get_post(pool: asyncpg.Pool, post_id: uuid.UUID) -> asyncpg.Record:
+def public_post_record(row: asyncpg.Record) -> Event | None:
+    """republish-state: the record of a post on the state topic; none for a post that
+    was never public (its id stays off the broad topic too)."""
+    if row["visibility"] not in (None, "public") and row["deleted_at"] is None:
+        return None
+    return post_state(row)
+
+
+async def get_post(pool: asyncpg.Pool, post_id: uuid.UUID, reader: uuid.UUID) -> asyncpg.Record:
+    """One post the reader may read; NOT_FOUND for one they may not (the same answer
+    as for a post that does not exist)."""
     row = await pool.fetchrow(
-        f"SELECT {POST_COLUMNS} FROM posts p WHERE p.id = $1 AND p.deleted_at IS NULL", post_id
+        f"""SELECT {POST_COLUMNS} FROM posts p
+            WHERE p.id = $2 AND p.deleted_at IS NULL AND {READABLE}""",
+        reader,
+        post_id,
     )
     if row is None:
         raise NotFound(f"post {post_id} not found")
@@ -181,13 +224,16 @@ async def do_delete_post(
     """Soft-delete (author only): scrub the content, keep the tombstone, publish."""
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
-            "SELECT author_id, version FROM posts WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+            """SELECT p.author_id, p.version, c.visibility FROM posts p
+               LEFT JOIN communities c ON c.id = p.community_id
+               WHERE p.id = $1 AND p.deleted_at IS NULL FOR UPDATE OF p""",
             post_id,
         )
         if row is None:
             raise NotFound(f"post {post_id} not found")
         if row["author_id"] != actor_id:
             raise PermissionDenied("only the author may delete a post")
+        published = row["visibility"] in (None, "public")
         now = datetime.now(UTC)
         version = await conn.fetchval(
             """UPDATE posts SET deleted_at = $2, version = version + 1, text = '',
@@ -196,6 +242,8 @@ async def do_delete_post(
             post_id,
             now,
         )
+        if not published:  # never on a broad topic: nothing to take back there
+            return
         payload = PostDeleted(
             post_id=post_id, author_id=row["author_id"], version=version, occurred_at=now
         )
@@ -221,15 +269,17 @@ def _page(rows: list[asyncpg.Record], size: int) -> Page:
 
 
 async def list_person_timeline(
-    pool: asyncpg.Pool, person_id: uuid.UUID, size: int, token: str
+    pool: asyncpg.Pool, person_id: uuid.UUID, reader: uuid.UUID, size: int, token: str
 ) -> Page:
-    """A person's own posts, newest first (empty for a person without posts)."""
+    """A person's own posts that the reader may read, newest first (empty for a person
+    without posts)."""
     at, pid = _after(token)
     rows = await pool.fetch(
         f"""SELECT {POST_COLUMNS} FROM posts p
-            WHERE p.author_id = $1 AND p.deleted_at IS NULL
-              AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2, $3::uuid))
-            ORDER BY p.created_at DESC, p.id DESC LIMIT $4""",
+            WHERE p.author_id = $2 AND p.deleted_at IS NULL AND {READABLE}
+              AND ($3::timestamptz IS NULL OR (p.created_at, p.id) < ($3, $4::uuid))
+            ORDER BY p.created_at DESC, p.id DESC LIMIT $5""",
+        reader,
         person_id,
         at,
         pid,
@@ -238,14 +288,40 @@ async def list_person_timeline(
     return _page(rows, size)
 
 
-# The home timeline is the union of two keyset-ordered streams, each cut at the page
+async def list_community_posts(
+    pool: asyncpg.Pool, community_id: uuid.UUID, reader: uuid.UUID, size: int, token: str
+) -> Page:
+    """A community's feed, newest first. NOT_FOUND for a community the reader may not
+    know of; PERMISSION_DENIED for a private one they are not a member of."""
+    async with pool.acquire() as conn:
+        place = await communities.access(conn, community_id, reader)
+        if not place.can_read:
+            raise PermissionDenied("the posts of a private community are for its members")
+        at, pid = _after(token)
+        rows = await conn.fetch(
+            f"""SELECT {POST_COLUMNS} FROM posts p
+                WHERE p.community_id = $1 AND p.deleted_at IS NULL
+                  AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2, $3::uuid))
+                ORDER BY p.created_at DESC, p.id DESC LIMIT $4""",
+            community_id,
+            at,
+            pid,
+            size + 1,
+        )
+    return _page(rows, size)
+
+
+# The home timeline is the union of three keyset-ordered streams, each cut at the page
 # size + 1 before merging so the page is exact:
 #  - materialised rows (fan-out on write), joined to posts to drop deleted ones and
 #    to the follow replica so an unfollow hides that author at once (the follow.deleted
-#    consumer also removes the rows; this covers a fan-out racing the unfollow);
+#    consumer also removes the rows; this covers a fan-out racing the unfollow), and
+#    filtered by the read rule (a post whose community was narrowed since);
 #  - posts of large authors the person follows (merge on read), one index probe per
-#    large followee via LATERAL.
-# UNION drops posts present in both (an author who crossed the threshold).
+#    large followee via LATERAL;
+#  - posts of the communities the person is an active member of (merge on read, so
+#    leaving needs no clean-up and no cached row can outlive a membership).
+# UNION drops posts present in more than one (each post once).
 HOME_SQL = f"""
 WITH fanned AS (
     SELECT p.id, p.created_at FROM home_timeline h
@@ -254,7 +330,16 @@ WITH fanned AS (
       AND ($2::timestamptz IS NULL OR (h.created_at, h.post_id) < ($2, $3::uuid))
       AND (h.author_id = $1 OR EXISTS (
             SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = h.author_id))
+      AND {READABLE}
     ORDER BY h.created_at DESC, h.post_id DESC LIMIT $4
+), joined AS (
+    SELECT j.id, j.created_at FROM memberships m
+    CROSS JOIN LATERAL (
+        SELECT p.id, p.created_at FROM posts p
+        WHERE p.community_id = m.community_id AND p.deleted_at IS NULL
+          AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2, $3::uuid))
+        ORDER BY p.created_at DESC, p.id DESC LIMIT $4) j
+    WHERE m.person_id = $1 AND m.state = 'active'
 ), merged AS (
     SELECT m.id, m.created_at FROM follows f
     JOIN large_authors l ON l.author_id = f.followee_id
@@ -262,10 +347,12 @@ WITH fanned AS (
         SELECT p.id, p.created_at FROM posts p
         WHERE p.author_id = f.followee_id AND p.merge_on_read AND p.deleted_at IS NULL
           AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2, $3::uuid))
+          AND {READABLE}
         ORDER BY p.created_at DESC, p.id DESC LIMIT $4) m
     WHERE f.follower_id = $1
 ), page AS (
     SELECT id, created_at FROM fanned UNION SELECT id, created_at FROM merged
+    UNION SELECT id, created_at FROM joined
     ORDER BY created_at DESC, id DESC LIMIT $4
 )
 SELECT {POST_COLUMNS} FROM page JOIN posts p ON p.id = page.id
@@ -276,7 +363,8 @@ ORDER BY p.created_at DESC, p.id DESC
 async def list_home_timeline(
     pool: asyncpg.Pool, person_id: uuid.UUID, size: int, token: str
 ) -> Page:
-    """Posts of the people ``person_id`` follows and their own, newest first."""
+    """Posts of the people ``person_id`` follows, their own, and those of the communities
+    they are a member of, newest first, each once; only posts they may read."""
     at, pid = _after(token)
     rows = await pool.fetch(HOME_SQL, person_id, at, pid, size + 1)
     return _page(rows, size)

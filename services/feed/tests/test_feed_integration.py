@@ -104,9 +104,11 @@ async def system(topic_prefix: str):
         testing.service_channel(feed.grpc_address),
     )
     db = await asyncpg.create_pool(feed_dsn, min_size=1, max_size=2)
-    yield Stack(
+    stack = Stack(
         ppb_grpc.ProfileServiceStub(pch), fpb_grpc.FeedServiceStub(fch), db, feed, topic_prefix
     )
+    stack.channel = fch  # for the other services feed hosts (CommunityService)
+    yield stack
     await db.close()
     await pch.close()
     await fch.close()

@@ -18,7 +18,7 @@ class Mention(_message.Message):
     def __init__(self, person_id: _Optional[str] = ..., handle: _Optional[str] = ...) -> None: ...
 
 class Post(_message.Message):
-    __slots__ = ("id", "author_id", "text", "mentions", "hashtags", "created_at", "version")
+    __slots__ = ("id", "author_id", "text", "mentions", "hashtags", "created_at", "version", "community_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,7 @@ class Post(_message.Message):
     HASHTAGS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     author_id: str
     text: str
@@ -33,15 +34,18 @@ class Post(_message.Message):
     hashtags: _containers.RepeatedScalarFieldContainer[str]
     created_at: _timestamp_pb2.Timestamp
     version: int
-    def __init__(self, id: _Optional[str] = ..., author_id: _Optional[str] = ..., text: _Optional[str] = ..., mentions: _Optional[_Iterable[_Union[Mention, _Mapping]]] = ..., hashtags: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+    community_id: str
+    def __init__(self, id: _Optional[str] = ..., author_id: _Optional[str] = ..., text: _Optional[str] = ..., mentions: _Optional[_Iterable[_Union[Mention, _Mapping]]] = ..., hashtags: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., community_id: _Optional[str] = ...) -> None: ...
 
 class CreatePostRequest(_message.Message):
-    __slots__ = ("text", "idempotency_key")
+    __slots__ = ("text", "idempotency_key", "community_id")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     text: str
     idempotency_key: str
-    def __init__(self, text: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    community_id: str
+    def __init__(self, text: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., community_id: _Optional[str] = ...) -> None: ...
 
 class GetPostRequest(_message.Message):
     __slots__ = ("post_id",)
@@ -78,6 +82,24 @@ class ListHomeTimelineRequest(_message.Message):
     def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListTimelineResponse(_message.Message):
+    __slots__ = ("posts", "next_page_token")
+    POSTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    posts: _containers.RepeatedCompositeFieldContainer[Post]
+    next_page_token: str
+    def __init__(self, posts: _Optional[_Iterable[_Union[Post, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListCommunityPostsRequest(_message.Message):
+    __slots__ = ("community_id", "page_size", "page_token")
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    community_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, community_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListCommunityPostsResponse(_message.Message):
     __slots__ = ("posts", "next_page_token")
     POSTS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]

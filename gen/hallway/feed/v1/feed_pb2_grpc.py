@@ -74,6 +74,11 @@ class FeedServiceStub:
                 request_serializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListHomeTimelineRequest.SerializeToString,
                 response_deserializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListTimelineResponse.FromString,
                 _registered_method=True)
+        self.ListCommunityPosts = channel.unary_unary(
+                '/hallway.feed.v1.FeedService/ListCommunityPosts',
+                request_serializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListCommunityPostsRequest.SerializeToString,
+                response_deserializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListCommunityPostsResponse.FromString,
+                _registered_method=True)
 
 
 class FeedServiceServicer:
@@ -95,14 +100,18 @@ class FeedServiceServicer:
     """
 
     def CreatePost(self, request, context):
-        """Posts as the acting person; @handles of active people become mentions and
-        #words hashtags. INVALID_ARGUMENT for text that is empty or over 5000
+        """Posts as the acting person, on their own or in a community (community_id);
+        @handles of active people become mentions and #words hashtags. INVALID_ARGUMENT for text that is empty or over 5000
         characters after trimming, more than 50 mentions or 30 hashtags, or an
         idempotency_key that is blank or over 200 characters. FAILED_PRECONDITION
         when the feed does not know the author (not yet replicated from the
         directory) or the author is deactivated, and when the post first created with
         this idempotency_key has been deleted. ALREADY_EXISTS when the acting person
-        used the idempotency_key for a post with different text.
+        used the idempotency_key for a post with different text. With community_id:
+        NOT_FOUND when the acting person may not see the community (a private or secret
+        one they are not a member of answers exactly like one that does not exist),
+        PERMISSION_DENIED when they are not a member, or the community lets only its
+        owners and admins post.
         Idempotent with an idempotency_key: a retry returns the first post instead of
         a copy. Without one, a retry creates a second post.
         """
@@ -111,7 +120,8 @@ class FeedServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetPost(self, request, context):
-        """One post. NOT_FOUND when the post does not exist or was deleted.
+        """One post. NOT_FOUND when the post does not exist, was deleted, or is in a
+        private or secret community the acting person is not a member of.
         Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -130,16 +140,26 @@ class FeedServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListPersonTimeline(self, request, context):
-        """A person's own posts, newest first; empty (not NOT_FOUND) for a person without
-        posts or an unknown id. Read-only: safe to retry.
+        """A person's own posts that the acting person may read, newest first; empty (not
+        NOT_FOUND) for a person without posts or an unknown id. Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListHomeTimeline(self, request, context):
-        """The acting person's home timeline: posts of the people they follow (and their
-        own), newest first. Read-only: safe to retry.
+        """The acting person's home timeline: posts of the people they follow, their own,
+        and those of the communities they are a member of, newest first, each once.
+        Read-only: safe to retry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCommunityPosts(self, request, context):
+        """A community's posts, newest first. NOT_FOUND when the acting person may not see
+        the community; PERMISSION_DENIED for a private community they are not a member
+        of. Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -172,6 +192,11 @@ def add_FeedServiceServicer_to_server(servicer, server):
                     servicer.ListHomeTimeline,
                     request_deserializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListHomeTimelineRequest.FromString,
                     response_serializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListTimelineResponse.SerializeToString,
+            ),
+            'ListCommunityPosts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCommunityPosts,
+                    request_deserializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListCommunityPostsRequest.FromString,
+                    response_serializer=hallway_dot_feed_dot_v1_dot_feed__pb2.ListCommunityPostsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -324,6 +349,33 @@ class FeedService:
             '/hallway.feed.v1.FeedService/ListHomeTimeline',
             hallway_dot_feed_dot_v1_dot_feed__pb2.ListHomeTimelineRequest.SerializeToString,
             hallway_dot_feed_dot_v1_dot_feed__pb2.ListTimelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCommunityPosts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hallway.feed.v1.FeedService/ListCommunityPosts',
+            hallway_dot_feed_dot_v1_dot_feed__pb2.ListCommunityPostsRequest.SerializeToString,
+            hallway_dot_feed_dot_v1_dot_feed__pb2.ListCommunityPostsResponse.FromString,
             options,
             channel_credentials,
             insecure,
