@@ -1,4 +1,5 @@
-"""Development PKI: a CA, a certificate per process and the identity key pair.
+"""Development PKI: a CA, a certificate per process, the identity key pair and the
+notification service's unsubscribe-link key.
 
 For the local stack (``scripts/dev/run.sh``) and the test suite only; production
 gets its certificates from cert-manager (or its own CA) and its identity keys from a
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import ipaddress
+import secrets
 from pathlib import Path
 
 from cryptography import x509
@@ -139,13 +141,21 @@ def _identity(folder: Path) -> None:
     )
 
 
+def _unsubscribe_key(folder: Path) -> None:
+    """The secret that signs unsubscribe links in e-mails (32 random bytes, hex)."""
+    path = folder / "unsubscribe.key"
+    if not path.is_file():
+        _write(path, secrets.token_hex(32).encode() + b"\n", private=True)
+
+
 def ensure(folder: Path) -> Path:
-    """Create the CA, one certificate per process and the identity key pair, if missing."""
+    """Create the CA, one certificate per process and the keys, if missing."""
     folder.mkdir(parents=True, exist_ok=True)
     ca, ca_key = _ca(folder)
     for name in PROCESSES:
         _leaf(folder, name, ca, ca_key)
     _identity(folder)
+    _unsubscribe_key(folder)
     return folder
 
 
@@ -161,6 +171,8 @@ def env(folder: Path, name: str) -> dict[str, str]:
         values["HALLWAY_IDENTITY_PRIVATE_KEY_FILE"] = str(folder / "identity.key")
     else:
         values["HALLWAY_IDENTITY_PUBLIC_KEY_FILE"] = str(folder / "identity.pub")
+    if name == "notification":
+        values["HALLWAY_UNSUBSCRIBE_KEY_FILE"] = str(folder / "unsubscribe.key")
     return values
 
 

@@ -9,16 +9,59 @@ import grpc
 
 from hallway.notification.v1 import notification_pb2 as pb
 from hallway.notification.v1 import notification_pb2_grpc as pb_grpc
+from hallway_common.errors import InvalidArgument
 from hallway_common.fields import timestamp
-from hallway_common.identity import require_person
+from hallway_common.identity import current_actor, require_person
 from hallway_common.pagination import page_size
-from hallway_notification import inbox
+from hallway_notification import inbox, prefs
+from hallway_notification.kinds import CHANNELS, EMAIL, IN_APP, KINDS
+from hallway_notification.metrics import UNSUBSCRIBES
+from hallway_notification.prefs import NoTokens, UnsubscribeTokens
 from hallway_notification.streams import StreamClosed, StreamHub
 
 KIND_TO_PROTO = {
     inbox.MENTION: pb.NOTIFICATION_KIND_MENTION,
     inbox.NEW_FOLLOWER: pb.NOTIFICATION_KIND_NEW_FOLLOWER,
 }
+
+CHANNEL_TO_PROTO = {
+    IN_APP: pb.NOTIFICATION_CHANNEL_IN_APP,
+    EMAIL: pb.NOTIFICATION_CHANNEL_EMAIL,
+}
+CHANNEL_FROM_PROTO = {v: k for k, v in CHANNEL_TO_PROTO.items()}
+DIGEST_TO_PROTO = {
+    prefs.OFF: pb.DIGEST_FREQUENCY_OFF,
+    prefs.DAILY: pb.DIGEST_FREQUENCY_DAILY,
+    prefs.WEEKLY: pb.DIGEST_FREQUENCY_WEEKLY,
+}
+DIGEST_FROM_PROTO = {v: k for k, v in DIGEST_TO_PROTO.items()}
+
+
+def preferences_to_proto(
+    p: prefs.Preferences,
+) -> tuple[list[pb.Preference], pb.DigestFrequency.ValueType]:
+    """Every known kind x channel, in kind then channel order, and the digest."""
+    items = [
+        pb.Preference(kind=k, channel=CHANNEL_TO_PROTO[c], enabled=p.enabled(k, c))
+        for k in KINDS
+        for c in CHANNELS
+    ]
+    return items, DIGEST_TO_PROTO[p.digest]
+
+
+def preferences_from_proto(
+    items: list[pb.Preference], digest: int
+) -> tuple[list[tuple[str, str, bool]], str | None]:
+    """(kind, channel, enabled) entries and the digest (None: unchanged), validated."""
+    entries = []
+    for item in items:
+        channel = CHANNEL_FROM_PROTO.get(item.channel)
+        if channel is None:
+            raise InvalidArgument(f"preferences: channel must be one of {CHANNELS}")
+        entries.append((item.kind, channel, item.enabled))
+    if digest != pb.DIGEST_FREQUENCY_UNSPECIFIED and digest not in DIGEST_FROM_PROTO:
+        raise InvalidArgument("digest: not a DigestFrequency")
+    return prefs.check_update(entries, DIGEST_FROM_PROTO.get(digest))
 
 
 def to_proto(row: asyncpg.Record) -> pb.Notification:
@@ -35,9 +78,15 @@ def to_proto(row: asyncpg.Record) -> pb.Notification:
 
 
 class NotificationServicer(pb_grpc.NotificationServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, hub: StreamHub) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        hub: StreamHub,
+        tokens: UnsubscribeTokens | NoTokens | None = None,
+    ) -> None:
         self.pool = pool
         self.hub = hub
+        self.tokens = tokens or NoTokens()
 
     async def ListNotifications(
         self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext
@@ -81,3 +130,29 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
                 )
         finally:  # client cancel, abort or server stop
             self.hub.unsubscribe(sub)
+
+    async def GetPreferences(
+        self, request: pb.GetPreferencesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetPreferencesResponse:
+        items, digest = preferences_to_proto(await prefs.get(self.pool, require_person()))
+        return pb.GetPreferencesResponse(preferences=items, digest=digest)
+
+    async def UpdatePreferences(
+        self, request: pb.UpdatePreferencesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdatePreferencesResponse:
+        person_id = require_person()
+        entries, digest = preferences_from_proto(list(request.preferences), request.digest)
+        items, frequency = preferences_to_proto(
+            await prefs.do_update(self.pool, person_id, entries, digest)
+        )
+        return pb.UpdatePreferencesResponse(preferences=items, digest=frequency)
+
+    async def Unsubscribe(
+        self, request: pb.UnsubscribeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UnsubscribeResponse:
+        current_actor()  # any verified caller: the token, signed by this service, decides
+        what = self.tokens.verify(request.token)
+        if not request.validate_only:
+            await prefs.do_unsubscribe(self.pool, what)
+            UNSUBSCRIBES.labels(what.kind).inc()
+        return pb.UnsubscribeResponse(kind=what.kind, channel=CHANNEL_TO_PROTO[what.channel])

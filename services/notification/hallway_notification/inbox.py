@@ -19,15 +19,15 @@ from hallway_common.errors import InvalidArgument
 from hallway_common.fields import parse_id
 from hallway_common.logs import get_logger
 from hallway_common.pagination import decode_time_cursor, encode_time_cursor
+from hallway_notification import prefs
+from hallway_notification.kinds import KINDS, MENTION, NEW_FOLLOWER
 from hallway_notification.metrics import NOTIFICATIONS_CREATED
 
 log = get_logger(__name__)
 
 # Delivered by PostgreSQL at commit to every replica's listener: '<person_id>:<id>'.
 NOTIFY_CHANNEL = "hallway_notifications"
-MENTION = "mention"
-NEW_FOLLOWER = "new_follower"
-KINDS = (MENTION, NEW_FOLLOWER)
+__all__ = ["KINDS", "MENTION", "NEW_FOLLOWER"]  # kinds live in kinds.py; re-exported
 SNIPPET_CHARS = 140
 # Bounds the fan-out of one post; the feed service limits mentions well below this.
 MAX_MENTIONS = 200
@@ -81,14 +81,20 @@ async def _insert(
     text: str,
     event_id: str,
     created_at: datetime,
+    in_app: bool = True,
 ) -> list[asyncpg.Record]:
-    """Insert one notification per person (duplicates skipped); returns the new rows."""
+    """Insert one notification per person (duplicates skipped); returns the new rows.
+
+    ``in_app=False`` keeps a row only to carry its e-mail: born read, never announced.
+    """
     if not people:
         return []
     rows = await conn.fetch(
-        """INSERT INTO notifications
-               (person_id, kind, actor_id, post_id, snippet, source_event_id, created_at)
-           SELECT p, $2, $3, $4, $5, $6, $7 FROM unnest($1::uuid[]) AS p
+        """INSERT INTO notifications (person_id, kind, actor_id, post_id, snippet,
+                                      source_event_id, created_at, in_app, read_at)
+           SELECT p, $2, $3, $4, $5, $6, $7::timestamptz, $8::bool,
+                  CASE WHEN $8::bool THEN NULL ELSE $7::timestamptz END
+           FROM unnest($1::uuid[]) AS p
            ON CONFLICT DO NOTHING
            RETURNING id, person_id""",
         list(people),
@@ -98,12 +104,54 @@ async def _insert(
         text,
         uuid.UUID(event_id),
         created_at,
+        in_app,
     )
-    if rows:
+    if rows and in_app:
         await notify_new(conn, rows)
+        # Each person with an inbox notification has a digest schedule.
+        await conn.execute(
+            "INSERT INTO digests (person_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING",
+            list({r["person_id"] for r in rows}),
+        )
         # Counted inside the transaction: the handler is its last step, so a
         # rollback after this point is rare enough not to skew the rate.
         NOTIFICATIONS_CREATED.labels(kind).inc(len(rows))
+    return rows
+
+
+async def _deliver(
+    conn: asyncpg.Connection,
+    kind: str,
+    people: Sequence[uuid.UUID],
+    actor_id: uuid.UUID,
+    post_id: uuid.UUID | None,
+    text: str,
+    event_id: str,
+    created_at: datetime,
+) -> list[asyncpg.Record]:
+    """Notify ``people`` as their preferences for ``kind`` say; returns the inbox rows.
+
+    In-app on: an inbox row. In-app off, e-mail on: a hidden row carrying the e-mail.
+    Both off: nothing. Immediate e-mails are queued for people with e-mail on and a
+    known address (the mailer re-checks both at send time)."""
+    switches = await prefs.switches_for(conn, people, kind)
+    shown = [p for p in people if switches[p][0]]
+    hidden = [p for p in people if not switches[p][0] and switches[p][1]]
+    rows = await _insert(conn, kind, shown, actor_id, post_id, text, event_id, created_at)
+    quiet = await _insert(
+        conn, kind, hidden, actor_id, post_id, text, event_id, created_at, in_app=False
+    )
+    mail = [r["id"] for r in (*rows, *quiet) if switches[r["person_id"]][1]]
+    if mail:
+        await conn.execute(
+            """INSERT INTO email_outbox (notification_id)
+               SELECT n.id FROM unnest($1::uuid[]) AS n(id)
+               JOIN notifications USING (id)
+               JOIN email_addresses e USING (person_id)
+               WHERE e.email IS NOT NULL
+               ON CONFLICT DO NOTHING""",
+            mail,
+        )
     return rows
 
 
@@ -125,11 +173,11 @@ async def do_notify_mentions(
     mentions: Iterable[uuid.UUID],
     occurred_at: datetime,
 ) -> int:
-    """One MENTION per mentioned person (not the author); queues their emails."""
+    """One MENTION per mentioned person (not the author), as their preferences say."""
     if await conn.fetchval("SELECT true FROM deleted_posts WHERE post_id = $1", post_id):
         log.info("post already deleted; no mentions", post_id=str(post_id))
         return 0
-    rows = await _insert(
+    rows = await _deliver(
         conn,
         MENTION,
         mention_recipients(author_id, mentions),
@@ -139,17 +187,6 @@ async def do_notify_mentions(
         event_id,
         _when(occurred_at),
     )
-    if rows:
-        # Only people with a known address get mail; the mailer re-checks at send time.
-        await conn.execute(
-            """INSERT INTO email_outbox (notification_id)
-               SELECT n.id FROM unnest($1::uuid[]) AS n(id)
-               JOIN notifications USING (id)
-               JOIN email_addresses e USING (person_id)
-               WHERE e.email IS NOT NULL
-               ON CONFLICT DO NOTHING""",
-            [r["id"] for r in rows],
-        )
     return len(rows)
 
 
@@ -172,7 +209,7 @@ async def do_notify_follower(
     """NEW_FOLLOWER for the followee, with the follower as actor."""
     if follower_id == followee_id:
         return 0
-    rows = await _insert(
+    rows = await _deliver(
         conn, NEW_FOLLOWER, [followee_id], follower_id, None, "", event_id, _when(occurred_at)
     )
     return len(rows)
@@ -180,7 +217,8 @@ async def do_notify_follower(
 
 async def unread_count(conn: asyncpg.Connection | asyncpg.Pool, person_id: uuid.UUID) -> int:
     return await conn.fetchval(
-        "SELECT count(*) FROM notifications WHERE person_id = $1 AND read_at IS NULL", person_id
+        "SELECT count(*) FROM notifications WHERE person_id = $1 AND read_at IS NULL AND in_app",
+        person_id,
     )
 
 
@@ -192,7 +230,7 @@ async def list_notifications(
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             f"""SELECT {COLUMNS} FROM notifications
-                WHERE person_id = $1 AND (NOT $2::bool OR read_at IS NULL)
+                WHERE person_id = $1 AND in_app AND (NOT $2::bool OR read_at IS NULL)
                   AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
                 ORDER BY created_at DESC, id DESC LIMIT $5""",
             person_id,
@@ -242,11 +280,13 @@ async def fetch_for_delivery(
     """Rows by id (deleted ones are absent) and the unread count of their owners."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            f"SELECT {COLUMNS} FROM notifications WHERE id = ANY($1::uuid[])", list(ids)
+            f"SELECT {COLUMNS} FROM notifications WHERE id = ANY($1::uuid[]) AND in_app",
+            list(ids),
         )
         counts = await conn.fetch(
             """SELECT person_id, count(*) AS n FROM notifications
-               WHERE person_id = ANY($1::uuid[]) AND read_at IS NULL GROUP BY person_id""",
+               WHERE person_id = ANY($1::uuid[]) AND read_at IS NULL AND in_app
+               GROUP BY person_id""",
             list({r["person_id"] for r in rows}),
         )
     return {r["id"]: r for r in rows}, {r["person_id"]: r["n"] for r in counts}

@@ -1,4 +1,4 @@
-"""Immediate emails for mentions, sent by a background task from ``email_outbox``.
+"""Immediate emails per notification, sent by a background task from ``email_outbox``.
 
 The consumer only queues a row (in its transaction); this task claims due rows
 with a lease (``FOR UPDATE SKIP LOCKED``, so replicas share the work), sends them
@@ -6,6 +6,10 @@ over one SMTP connection per batch in a worker thread (smtplib; the standard
 library has no async client), then deletes sent rows or schedules a retry. SMTP
 being down therefore never stops the consumer. Delivery is at least once: a crash
 between the SMTP server's "250" and the delete sends that email again.
+
+Every email carries a one-click unsubscribe link (RFC 8058: ``List-Unsubscribe`` with
+an https URL of the gateway and ``List-Unsubscribe-Post``) whose token turns off
+e-mail for that kind; the digest mailer (digest.py) sends through the same functions.
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Protocol
+from urllib.parse import quote
 
 import asyncpg
 
 from hallway_common.failures import is_transient
 from hallway_common.logs import get_logger
+from hallway_notification import prefs
+from hallway_notification.kinds import EMAIL, MENTION, NEW_FOLLOWER, default
 from hallway_notification.metrics import EMAILS_SENT
 
 log = get_logger(__name__)
@@ -40,12 +48,20 @@ claimed AS (
                               next_attempt_at = now() + make_interval(secs => $2)
     FROM due WHERE q.id = due.id
     RETURNING q.id, q.notification_id, q.attempts)
-SELECT c.id, c.attempts, n.kind, n.snippet, n.post_id, e.email
+SELECT c.id, c.attempts, n.person_id, n.kind, n.snippet, n.post_id, e.email,
+       p.enabled AS email_on
 FROM claimed c
 JOIN notifications n ON n.id = c.notification_id
 LEFT JOIN email_addresses e ON e.person_id = n.person_id
+LEFT JOIN preferences p ON p.person_id = n.person_id AND p.kind = n.kind AND p.channel = 'email'
 ORDER BY c.id
 """
+# Subject and first line of the immediate email per kind; other kinds read generically.
+TEXTS = {
+    MENTION: ("You were mentioned on Hallway", "A colleague mentioned you in a post:"),
+    NEW_FOLLOWER: ("You have a new follower on Hallway", "A colleague started following you."),
+}
+GENERIC_TEXT = ("You have a new notification on Hallway", "Something new happened for you:")
 
 
 @dataclass(frozen=True)
@@ -63,8 +79,21 @@ class PermanentFailure(Exception):
     """Retrying will not help (bad address, rejected by the server)."""
 
 
-def mention_email(sender: str, to: str, text: str, public_url: str) -> EmailMessage:
-    """The email for one mention. Carries only the public post's snippet.
+class Tokens(Protocol):
+    def sign(self, person_id: object, kind: str, channel: str = EMAIL) -> str: ...
+
+
+def unsubscribe_url(public_url: str, token: str) -> str:
+    """The gateway's one-click unsubscribe URL for ``token`` (empty without a token)."""
+    if not token or not public_url:
+        return ""
+    return f"{public_url.rstrip('/')}/api/v1/unsubscribe?token={quote(token, safe='')}"
+
+
+def base_message(
+    sender: str, to: str, subject: str, unsubscribe: str = "", message_id: str = ""
+) -> EmailMessage:
+    """Headers every Hallway email has; the one-click unsubscribe pair when given a URL.
 
     EmailMessage refuses header values with line breaks, so an address cannot
     inject headers (ValueError, treated as a permanent failure).
@@ -72,15 +101,42 @@ def mention_email(sender: str, to: str, text: str, public_url: str) -> EmailMess
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
-    msg["Subject"] = "You were mentioned on Hallway"
+    msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "hallway.local")
+    msg["Message-ID"] = message_id or make_msgid(domain=sender_domain(sender))
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
-    body = f"A colleague mentioned you in a post:\n\n    {text}\n\n"
+    if unsubscribe:
+        # RFC 2369 + RFC 8058: mail clients offer a one-click button that POSTs
+        # "List-Unsubscribe=One-Click" to the URL.
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return msg
+
+
+def sender_domain(sender: str) -> str:
+    return sender.rpartition("@")[2] or "hallway.local"
+
+
+def notification_email(
+    sender: str, to: str, kind: str, text: str, public_url: str, unsubscribe: str = ""
+) -> EmailMessage:
+    """The immediate email for one notification. Carries only the public post's snippet."""
+    subject, lead = TEXTS.get(kind, GENERIC_TEXT)
+    msg = base_message(sender, to, subject, unsubscribe)
+    body = f"{lead}\n\n    {text}\n\n" if text else f"{lead}\n\n"
     if public_url:
         body += f"Open Hallway to read and reply: {public_url.rstrip('/')}/\n"
+    if unsubscribe:
+        body += f"\nStop these e-mails ({kind.replace('_', ' ')}): {unsubscribe}\n"
     msg.set_content(body)
     return msg
+
+
+def mention_email(
+    sender: str, to: str, text: str, public_url: str, unsubscribe: str = ""
+) -> EmailMessage:
+    """The email for one mention."""
+    return notification_email(sender, to, MENTION, text, public_url, unsubscribe)
 
 
 def _classify(exc: BaseException) -> BaseException:
@@ -139,10 +195,12 @@ class Mailer:
         config: SmtpConfig,
         public_url: str = "",
         poll_seconds: float = 5.0,
+        tokens: Tokens | None = None,
     ) -> None:
         self._pool = pool
         self._config = config
         self._public_url = public_url
+        self._tokens: Tokens = tokens or prefs.NoTokens()
         self._poll = poll_seconds
         self._wake = asyncio.Event()
 
@@ -171,14 +229,23 @@ class Mailer:
         rows = await self._pool.fetch(CLAIM_SQL, BATCH, float(LEASE_SECONDS))
         if not rows:
             return 0
-        gone = [r["id"] for r in rows if not r["email"]]  # address removed since queueing
-        todo = [r for r in rows if r["email"]]
+        # Address removed, or e-mail for this kind switched off, since queueing.
+        gone = [r["id"] for r in rows if not _wanted(r)]
+        todo = [r for r in rows if _wanted(r)]
         outcome: dict[int, BaseException | None] = {}
         batch: list[tuple[int, EmailMessage]] = []
         for row in todo:
             try:
-                msg = mention_email(
-                    self._config.sender, row["email"], row["snippet"], self._public_url
+                link = unsubscribe_url(
+                    self._public_url, self._tokens.sign(row["person_id"], row["kind"], EMAIL)
+                )
+                msg = notification_email(
+                    self._config.sender,
+                    row["email"],
+                    row["kind"],
+                    row["snippet"],
+                    self._public_url,
+                    link,
                 )
                 batch.append((row["id"], msg))
             except ValueError as exc:  # an address that cannot be a header
@@ -220,3 +287,11 @@ class Mailer:
         if retry:
             log.warning("emails will be retried", count=len(retry), error=retry[0][1])
         return len(rows)
+
+
+def _wanted(row: asyncpg.Record) -> bool:
+    """Still to send: an address, and e-mail for its kind on (explicitly or by default)."""
+    if not row["email"]:
+        return False
+    on = row["email_on"]
+    return default(row["kind"], EMAIL) if on is None else bool(on)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
+from hallway_notification.kinds import KINDS
+
 NOTIFICATIONS_CREATED = Counter(
     "hallway_notifications_created_total",
     "Notifications written to inboxes.",
@@ -17,5 +19,16 @@ EMAILS_SENT = Counter(
     "hallway_notification_emails_sent_total",
     "Notification emails accepted by the SMTP server.",
 )
+DIGESTS_SENT = Counter(
+    "hallway_notification_digests_sent_total",
+    "Digest emails accepted by the SMTP server.",
+)
+UNSUBSCRIBES = Counter(
+    "hallway_notification_unsubscribes_total",
+    "Unsubscribe links followed (valid tokens), by what they turned off.",
+    ["kind"],
+)
 for _kind in ("mention", "new_follower"):  # a zero series per kind: no empty family
     NOTIFICATIONS_CREATED.labels(_kind)
+for _kind in (*KINDS, "digest"):  # bounded: the known kinds and the digest
+    UNSUBSCRIBES.labels(_kind)

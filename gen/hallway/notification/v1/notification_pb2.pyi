@@ -15,9 +15,29 @@ class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_KIND_UNSPECIFIED: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_MENTION: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_NEW_FOLLOWER: _ClassVar[NotificationKind]
+
+class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_CHANNEL_UNSPECIFIED: _ClassVar[NotificationChannel]
+    NOTIFICATION_CHANNEL_IN_APP: _ClassVar[NotificationChannel]
+    NOTIFICATION_CHANNEL_EMAIL: _ClassVar[NotificationChannel]
+
+class DigestFrequency(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DIGEST_FREQUENCY_UNSPECIFIED: _ClassVar[DigestFrequency]
+    DIGEST_FREQUENCY_OFF: _ClassVar[DigestFrequency]
+    DIGEST_FREQUENCY_DAILY: _ClassVar[DigestFrequency]
+    DIGEST_FREQUENCY_WEEKLY: _ClassVar[DigestFrequency]
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
 NOTIFICATION_KIND_MENTION: NotificationKind
 NOTIFICATION_KIND_NEW_FOLLOWER: NotificationKind
+NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
+NOTIFICATION_CHANNEL_IN_APP: NotificationChannel
+NOTIFICATION_CHANNEL_EMAIL: NotificationChannel
+DIGEST_FREQUENCY_UNSPECIFIED: DigestFrequency
+DIGEST_FREQUENCY_OFF: DigestFrequency
+DIGEST_FREQUENCY_DAILY: DigestFrequency
+DIGEST_FREQUENCY_WEEKLY: DigestFrequency
 
 class Notification(_message.Message):
     __slots__ = ("id", "person_id", "kind", "actor_id", "post_id", "snippet", "created_at", "read")
@@ -86,3 +106,57 @@ class StreamNotificationsResponse(_message.Message):
     unread_count: int
     notification: Notification
     def __init__(self, unread_count: _Optional[int] = ..., notification: _Optional[_Union[Notification, _Mapping]] = ...) -> None: ...
+
+class Preference(_message.Message):
+    __slots__ = ("kind", "channel", "enabled")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    channel: NotificationChannel
+    enabled: bool
+    def __init__(self, kind: _Optional[str] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., enabled: _Optional[bool] = ...) -> None: ...
+
+class GetPreferencesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetPreferencesResponse(_message.Message):
+    __slots__ = ("preferences", "digest")
+    PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    preferences: _containers.RepeatedCompositeFieldContainer[Preference]
+    digest: DigestFrequency
+    def __init__(self, preferences: _Optional[_Iterable[_Union[Preference, _Mapping]]] = ..., digest: _Optional[_Union[DigestFrequency, str]] = ...) -> None: ...
+
+class UpdatePreferencesRequest(_message.Message):
+    __slots__ = ("preferences", "digest")
+    PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    preferences: _containers.RepeatedCompositeFieldContainer[Preference]
+    digest: DigestFrequency
+    def __init__(self, preferences: _Optional[_Iterable[_Union[Preference, _Mapping]]] = ..., digest: _Optional[_Union[DigestFrequency, str]] = ...) -> None: ...
+
+class UpdatePreferencesResponse(_message.Message):
+    __slots__ = ("preferences", "digest")
+    PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    preferences: _containers.RepeatedCompositeFieldContainer[Preference]
+    digest: DigestFrequency
+    def __init__(self, preferences: _Optional[_Iterable[_Union[Preference, _Mapping]]] = ..., digest: _Optional[_Union[DigestFrequency, str]] = ...) -> None: ...
+
+class UnsubscribeRequest(_message.Message):
+    __slots__ = ("token", "validate_only")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    validate_only: bool
+    def __init__(self, token: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
+
+class UnsubscribeResponse(_message.Message):
+    __slots__ = ("kind", "channel")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    channel: NotificationChannel
+    def __init__(self, kind: _Optional[str] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ...) -> None: ...

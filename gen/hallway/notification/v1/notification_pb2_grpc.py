@@ -65,6 +65,21 @@ class NotificationServiceStub:
                 request_serializer=hallway_dot_notification_dot_v1_dot_notification__pb2.StreamNotificationsRequest.SerializeToString,
                 response_deserializer=hallway_dot_notification_dot_v1_dot_notification__pb2.StreamNotificationsResponse.FromString,
                 _registered_method=True)
+        self.GetPreferences = channel.unary_unary(
+                '/hallway.notification.v1.NotificationService/GetPreferences',
+                request_serializer=hallway_dot_notification_dot_v1_dot_notification__pb2.GetPreferencesRequest.SerializeToString,
+                response_deserializer=hallway_dot_notification_dot_v1_dot_notification__pb2.GetPreferencesResponse.FromString,
+                _registered_method=True)
+        self.UpdatePreferences = channel.unary_unary(
+                '/hallway.notification.v1.NotificationService/UpdatePreferences',
+                request_serializer=hallway_dot_notification_dot_v1_dot_notification__pb2.UpdatePreferencesRequest.SerializeToString,
+                response_deserializer=hallway_dot_notification_dot_v1_dot_notification__pb2.UpdatePreferencesResponse.FromString,
+                _registered_method=True)
+        self.Unsubscribe = channel.unary_unary(
+                '/hallway.notification.v1.NotificationService/Unsubscribe',
+                request_serializer=hallway_dot_notification_dot_v1_dot_notification__pb2.UnsubscribeRequest.SerializeToString,
+                response_deserializer=hallway_dot_notification_dot_v1_dot_notification__pb2.UnsubscribeResponse.FromString,
+                _registered_method=True)
 
 
 class NotificationServiceServicer:
@@ -119,6 +134,38 @@ class NotificationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPreferences(self, request, context):
+        """The acting person's notification preferences: one entry per known kind and
+        channel (defaults filled in for what they never changed) and the digest
+        frequency. Read-only: safe to retry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePreferences(self, request, context):
+        """Changes the acting person's preferences: only the entries given (and the
+        digest, unless DIGEST_FREQUENCY_UNSPECIFIED) change; returns all of them as
+        GetPreferences does. INVALID_ARGUMENT for an unknown kind, an unspecified
+        channel, the same kind and channel twice or more than 100 entries; nothing
+        changes then. Idempotent: safe to retry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unsubscribe(self, request, context):
+        """Turns one kind of e-mail off (or the digest) for the person named in a token
+        from the List-Unsubscribe link of an e-mail this service sent (RFC 8058). The
+        token is the authority: it is signed by this service, so the caller may be the
+        gateway acting as itself (a service identity) on behalf of whoever clicked the
+        link. NOT_FOUND for a token this service did not sign (nothing changes and
+        nothing is said about why). Idempotent: unsubscribing again changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotificationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -136,6 +183,21 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     servicer.StreamNotifications,
                     request_deserializer=hallway_dot_notification_dot_v1_dot_notification__pb2.StreamNotificationsRequest.FromString,
                     response_serializer=hallway_dot_notification_dot_v1_dot_notification__pb2.StreamNotificationsResponse.SerializeToString,
+            ),
+            'GetPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPreferences,
+                    request_deserializer=hallway_dot_notification_dot_v1_dot_notification__pb2.GetPreferencesRequest.FromString,
+                    response_serializer=hallway_dot_notification_dot_v1_dot_notification__pb2.GetPreferencesResponse.SerializeToString,
+            ),
+            'UpdatePreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePreferences,
+                    request_deserializer=hallway_dot_notification_dot_v1_dot_notification__pb2.UpdatePreferencesRequest.FromString,
+                    response_serializer=hallway_dot_notification_dot_v1_dot_notification__pb2.UpdatePreferencesResponse.SerializeToString,
+            ),
+            'Unsubscribe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unsubscribe,
+                    request_deserializer=hallway_dot_notification_dot_v1_dot_notification__pb2.UnsubscribeRequest.FromString,
+                    response_serializer=hallway_dot_notification_dot_v1_dot_notification__pb2.UnsubscribeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -235,6 +297,87 @@ class NotificationService:
             '/hallway.notification.v1.NotificationService/StreamNotifications',
             hallway_dot_notification_dot_v1_dot_notification__pb2.StreamNotificationsRequest.SerializeToString,
             hallway_dot_notification_dot_v1_dot_notification__pb2.StreamNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hallway.notification.v1.NotificationService/GetPreferences',
+            hallway_dot_notification_dot_v1_dot_notification__pb2.GetPreferencesRequest.SerializeToString,
+            hallway_dot_notification_dot_v1_dot_notification__pb2.GetPreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hallway.notification.v1.NotificationService/UpdatePreferences',
+            hallway_dot_notification_dot_v1_dot_notification__pb2.UpdatePreferencesRequest.SerializeToString,
+            hallway_dot_notification_dot_v1_dot_notification__pb2.UpdatePreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unsubscribe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hallway.notification.v1.NotificationService/Unsubscribe',
+            hallway_dot_notification_dot_v1_dot_notification__pb2.UnsubscribeRequest.SerializeToString,
+            hallway_dot_notification_dot_v1_dot_notification__pb2.UnsubscribeResponse.FromString,
             options,
             channel_credentials,
             insecure,
