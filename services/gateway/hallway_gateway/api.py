@@ -28,14 +28,14 @@ from hallway_gateway.problems import PROBLEM_JSON, Problem, from_rpc_error
 log = get_logger(__name__)
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {
         code: {"model": models.ProblemDetails, "content": {PROBLEM_JSON: {}}}
         for code in (401, 422, 503, 504, *codes)
     }
 
 
-router = APIRouter(prefix="/api/v1", responses=_problems())
+router = APIRouter(prefix="/api/v1", responses=problem_responses())
 
 Cursor = Annotated[
     str,
@@ -68,7 +68,7 @@ async def get_me(caller: Caller, backends: Services) -> models.Person:
     "/people",
     tags=["people"],
     response_model=models.Page[models.Person],
-    responses=_problems(400),
+    responses=problem_responses(400),
 )
 async def list_people(
     caller: Caller, backends: Services, cursor: Cursor = "", limit: PeopleLimit = 50
@@ -88,7 +88,7 @@ async def list_people(
     tags=["people"],
     status_code=201,
     response_model=models.Person,
-    responses=_problems(400, 403, 409, 429),
+    responses=problem_responses(400, 403, 409, 429),
     dependencies=[WriteLimited],
 )
 async def create_person(
@@ -109,7 +109,7 @@ async def create_person(
     "/people/{person_id}",
     tags=["people"],
     response_model=models.Person,
-    responses=_problems(400, 404),
+    responses=problem_responses(400, 404),
 )
 async def get_person(person_id: str, caller: Caller, backends: Services) -> models.Person:
     """One person, by id or by handle (every `{person_id}` in a path also takes a handle)."""
@@ -124,7 +124,7 @@ async def get_person(person_id: str, caller: Caller, backends: Services) -> mode
     "/people/{person_id}",
     tags=["people"],
     response_model=models.Person,
-    responses=_problems(400, 403, 404, 409, 429),
+    responses=problem_responses(400, 403, 404, 409, 429),
     dependencies=[WriteLimited],
 )
 async def update_person(
@@ -159,7 +159,7 @@ async def update_person(
     "/people/{person_id}",
     tags=["people"],
     status_code=204,
-    responses=_problems(400, 403, 404, 429),
+    responses=problem_responses(400, 403, 404, 429),
     dependencies=[WriteLimited],
 )
 async def remove_person(
@@ -193,7 +193,7 @@ async def remove_person(
     "/people/{person_id}/follow",
     tags=["people"],
     response_model=models.FollowResult,
-    responses=_problems(400, 404, 429),
+    responses=problem_responses(400, 404, 429),
     dependencies=[WriteLimited],
 )
 async def follow(person_id: str, caller: Caller, backends: Services) -> models.FollowResult:
@@ -207,7 +207,7 @@ async def follow(person_id: str, caller: Caller, backends: Services) -> models.F
     "/people/{person_id}/follow",
     tags=["people"],
     response_model=models.FollowResult,
-    responses=_problems(400, 404, 429),
+    responses=problem_responses(400, 404, 429),
     dependencies=[WriteLimited],
 )
 async def unfollow(person_id: str, caller: Caller, backends: Services) -> models.FollowResult:
@@ -234,7 +234,7 @@ async def _follows(
     "/people/{person_id}/followers",
     tags=["people"],
     response_model=models.Page[models.Person],
-    responses=_problems(400, 404),
+    responses=problem_responses(400, 404),
 )
 async def list_followers(
     person_id: str, caller: Caller, backends: Services, cursor: Cursor = "", limit: PeopleLimit = 50
@@ -247,7 +247,7 @@ async def list_followers(
     "/people/{person_id}/following",
     tags=["people"],
     response_model=models.Page[models.Person],
-    responses=_problems(400, 404),
+    responses=problem_responses(400, 404),
 )
 async def list_following(
     person_id: str, caller: Caller, backends: Services, cursor: Cursor = "", limit: PeopleLimit = 50
@@ -264,7 +264,7 @@ async def list_following(
     tags=["posts"],
     status_code=201,
     response_model=models.Post,
-    responses=_problems(400, 409, 413, 429),
+    responses=problem_responses(400, 403, 404, 409, 413, 429),
     dependencies=[WriteLimited],
 )
 async def create_post(
@@ -279,23 +279,29 @@ async def create_post(
         ),
     ] = None,
 ) -> models.Post:
-    """Post an update as the caller (1-5000 characters; @handles and #tags are recognised)."""
+    """Post an update as the caller (1-5000 characters; @handles and #tags are recognised),
+    on their own or in a community they are a member of (`community_id`; 404 for a
+    community they may not see, 403 when they may not post there)."""
     key = (idempotency_key or "").strip()
     if len(key) > MAX_IDEMPOTENCY_KEY:
         raise Problem(
             400, f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY}", slug="invalid-argument"
         )
+    community_id = body.community_id or ""
+    if community_id and not is_uuid(community_id):
+        raise Problem(404, "community not found", slug="not-found")
     p = await backends.feed.CreatePost(
-        feed_pb2.CreatePostRequest(text=body.text, idempotency_key=key)
+        feed_pb2.CreatePostRequest(text=body.text, idempotency_key=key, community_id=community_id)
     )
     return (await convert.posts(backends, [p]))[0]
 
 
 @router.get(
-    "/posts/{post_id}", tags=["posts"], response_model=models.Post, responses=_problems(404)
+    "/posts/{post_id}", tags=["posts"], response_model=models.Post, responses=problem_responses(404)
 )
 async def get_post(post_id: str, caller: Caller, backends: Services) -> models.Post:
-    """One post. 404 when it does not exist or was deleted."""
+    """One post. 404 when it does not exist, was deleted, or is in a community the caller
+    may not read (the same answer, so it confirms nothing)."""
     if not is_uuid(post_id):
         raise Problem(404, "no such post", slug="not-found")
     p = await backends.feed.GetPost(feed_pb2.GetPostRequest(post_id=post_id))
@@ -306,7 +312,7 @@ async def get_post(post_id: str, caller: Caller, backends: Services) -> models.P
     "/posts/{post_id}",
     tags=["posts"],
     status_code=204,
-    responses=_problems(403, 404, 429),
+    responses=problem_responses(403, 404, 429),
     dependencies=[WriteLimited],
 )
 async def delete_post(post_id: str, caller: Caller, backends: Services) -> Response:
@@ -317,7 +323,7 @@ async def delete_post(post_id: str, caller: Caller, backends: Services) -> Respo
     return Response(status_code=204)
 
 
-async def _page(backends: Services, resp: Any) -> models.Page[models.Post]:
+async def post_page(backends: Services, resp: Any) -> models.Page[models.Post]:
     return models.Page(
         items=await convert.posts(backends, resp.posts),
         next_cursor=convert.next_cursor(resp.next_page_token),
@@ -328,33 +334,34 @@ async def _page(backends: Services, resp: Any) -> models.Page[models.Post]:
     "/timeline/home",
     tags=["posts"],
     response_model=models.Page[models.Post],
-    responses=_problems(400),
+    responses=problem_responses(400),
 )
 async def home_timeline(
     caller: Caller, backends: Services, cursor: Cursor = "", limit: Limit = 20
 ) -> models.Page[models.Post]:
-    """The caller's home timeline: their own posts and those of people they follow, newest first."""
+    """The caller's home timeline, newest first: their own posts, those of people they
+    follow, and those of the communities they are a member of, each once."""
     resp = await backends.feed.ListHomeTimeline(
         feed_pb2.ListHomeTimelineRequest(page_size=limit, page_token=cursor)
     )
-    return await _page(backends, resp)
+    return await post_page(backends, resp)
 
 
 @router.get(
     "/people/{person_id}/posts",
     tags=["posts"],
     response_model=models.Page[models.Post],
-    responses=_problems(400, 404),
+    responses=problem_responses(400, 404),
 )
 async def person_timeline(
     person_id: str, caller: Caller, backends: Services, cursor: Cursor = "", limit: Limit = 20
 ) -> models.Page[models.Post]:
-    """A person's own posts (by id or handle), newest first."""
+    """A person's own posts (by id or handle) that the caller may read, newest first."""
     target = await resolve_person_id(backends, person_id)
     resp = await backends.feed.ListPersonTimeline(
         feed_pb2.ListTimelineRequest(person_id=target, page_size=limit, page_token=cursor)
     )
-    return await _page(backends, resp)
+    return await post_page(backends, resp)
 
 
 # Search ------------------------------------------------------------------------------
@@ -364,7 +371,7 @@ async def person_timeline(
     "/search/posts",
     tags=["search"],
     response_model=models.SearchPage[models.PostHit],
-    responses=_problems(400),
+    responses=problem_responses(400),
 )
 async def search_posts(
     q: SearchQuery, caller: Caller, backends: Services, cursor: Cursor = "", limit: Limit = 20
@@ -384,7 +391,7 @@ async def search_posts(
     "/search/people",
     tags=["search"],
     response_model=models.SearchPage[models.PersonHit],
-    responses=_problems(400),
+    responses=problem_responses(400),
 )
 async def search_people(
     q: SearchQuery, caller: Caller, backends: Services, cursor: Cursor = "", limit: Limit = 20
@@ -407,7 +414,7 @@ async def search_people(
     "/notifications",
     tags=["notifications"],
     response_model=models.NotificationPage,
-    responses=_problems(400),
+    responses=problem_responses(400),
 )
 async def list_notifications(
     caller: Caller,
@@ -433,7 +440,7 @@ async def list_notifications(
     "/notifications/read",
     tags=["notifications"],
     response_model=models.MarkReadResult,
-    responses=_problems(400),
+    responses=problem_responses(400),
 )
 async def mark_read(
     body: models.MarkRead, caller: Caller, backends: Services

@@ -15,7 +15,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import Gauge
 
-from hallway.feed.v1 import feed_pb2_grpc
+from hallway.feed.v1 import community_pb2_grpc, feed_pb2_grpc
 from hallway.notification.v1 import notification_pb2_grpc
 from hallway.profile.v1 import profile_pb2_grpc
 from hallway.search.v1 import search_pb2_grpc
@@ -75,6 +75,7 @@ class Backends:
     feed: Guarded
     search: Guarded
     notification: Guarded
+    communities: Guarded  # CommunityService, hosted by feed (same channel)
     # name -> check(timeout) returning the serving status name ("SERVING", ...).
     health: dict[str, HealthCheck] = field(default_factory=dict)
     channels: list[grpc.aio.Channel] = field(default_factory=list)
@@ -91,9 +92,10 @@ class Backends:
         def metadata() -> tuple[tuple[str, str], ...]:
             return signer.metadata(subject, roles) if signer else ((IDENTITY_KEY, subject),)
 
+        stubs = {name: getattr(self, name) for name in (*SERVICES, "communities")}
         return replace(
             self,
-            **{name: Guarded(name, getattr(self, name).stub, metadata) for name in SERVICES},
+            **{name: Guarded(g.name, g.stub, metadata) for name, g in stubs.items()},
         )
 
     @classmethod
@@ -118,6 +120,7 @@ class Backends:
         return cls(
             profile=Guarded("profile", profile_pb2_grpc.ProfileServiceStub(channels["profile"])),
             feed=Guarded("feed", feed_pb2_grpc.FeedServiceStub(channels["feed"])),
+            communities=Guarded("feed", community_pb2_grpc.CommunityServiceStub(channels["feed"])),
             search=Guarded("search", search_pb2_grpc.SearchServiceStub(channels["search"])),
             notification=Guarded(
                 "notification",

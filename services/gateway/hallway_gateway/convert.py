@@ -79,6 +79,7 @@ def post(p: Any, known: dict[str, profile_pb2.Person]) -> models.Post:
         hashtags=list(p.hashtags),
         created_at=ts(p.created_at, p.HasField("created_at")),
         version=p.version,
+        community_id=p.community_id or None,
     )
 
 
@@ -140,3 +141,36 @@ async def notifications(backends: Backends, items: Iterable[Any]) -> list[models
     items = list(items)
     known = await people_by_id(backends, (n.actor_id for n in items))
     return [notification(n, known) for n in items]
+
+
+def community(c: Any) -> models.Community:
+    membership = None
+    if c.my_state:
+        membership = models.Membership(state=c.my_state, role=c.my_role or None)
+    return models.Community(
+        id=c.id,
+        name=c.name,
+        description=c.description,
+        visibility=c.visibility,
+        official=c.official,
+        posting=c.posting,
+        created_by=c.created_by,
+        member_count=c.member_count,
+        created_at=ts(c.created_at, c.HasField("created_at")),
+        version=c.version,
+        membership=membership,
+    )
+
+
+async def members(backends: Backends, items: Iterable[Any]) -> list[models.Member]:
+    items = list(items)
+    known = await people_by_id(backends, (m.person_id for m in items))
+    return [
+        models.Member(
+            person=author(m.person_id, known),
+            state=m.state,
+            role=m.role,
+            since=ts(m.created_at, m.HasField("created_at")),
+        )
+        for m in items
+    ]

@@ -85,12 +85,91 @@ class Post(BaseModel):
     hashtags: list[str]
     created_at: str | None
     version: int
+    community_id: str | None = Field(
+        description="The community it was posted in; null for a personal post."
+    )
 
 
 class PostCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=MAX_POST_CHARS, examples=["Hello @ada #launch"])
+    community_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Post in this community (you must be a member); omit for a personal post.",
+    )
+
+
+Visibility = Literal["public", "private", "secret"]
+Posting = Literal["members", "admins"]
+Role = Literal["owner", "admin", "member"]
+
+
+class Membership(BaseModel):
+    """The signed-in person's place in a community."""
+
+    state: Literal["active", "requested", "invited"]
+    role: Role | None = Field(description="While active; null for a request or invitation.")
+
+
+class Community(BaseModel):
+    id: str
+    name: str
+    description: str
+    visibility: Visibility = Field(
+        description="public: everyone reads and joins. private: listed, content for members, "
+        "join by request or invitation. secret: exists only for members and invitees."
+    )
+    official: bool = Field(description="Created by a network admin.")
+    posting: Posting = Field(description="Who may post: every member, or owners and admins.")
+    created_by: str
+    member_count: int
+    created_at: str | None
+    version: int
+    membership: Membership | None = Field(description="Yours; null when you have none.")
+
+
+class CommunityCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, examples=["Design guild"])
+    description: str = Field(default="", max_length=2000)
+    visibility: Visibility = "public"
+    official: bool = Field(default=False, description="Network admins only.")
+    posting: Posting = "members"
+
+
+class CommunityUpdate(BaseModel):
+    """Fields to change; absent fields stay. Visibility can only be narrowed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=2000)
+    visibility: Visibility | None = None
+    posting: Posting | None = None
+
+
+class Member(BaseModel):
+    person: Author
+    state: Literal["active", "requested", "invited"]
+    role: Role
+    since: str | None
+
+
+class MemberAdd(BaseModel):
+    """Invite a person, or approve their request to join."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: str = Field(min_length=1, max_length=64, description="Person id or handle.")
+
+
+class MemberUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
 
 
 class PostHit(BaseModel):

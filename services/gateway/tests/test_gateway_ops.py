@@ -35,6 +35,16 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/notifications"),
     ("post", "/api/v1/notifications/read"),
     ("get", "/api/v1/notifications/stream"),
+    ("get", "/api/v1/communities"),
+    ("post", "/api/v1/communities"),
+    ("get", "/api/v1/communities/{community_id}"),
+    ("patch", "/api/v1/communities/{community_id}"),
+    ("post", "/api/v1/communities/{community_id}/join"),
+    ("get", "/api/v1/communities/{community_id}/members"),
+    ("post", "/api/v1/communities/{community_id}/members"),
+    ("patch", "/api/v1/communities/{community_id}/members/{person_id}"),
+    ("delete", "/api/v1/communities/{community_id}/members/{person_id}"),
+    ("get", "/api/v1/communities/{community_id}/posts"),
 }
 
 
