@@ -52,6 +52,18 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("GET",    "/api/v1/notifications",                401,  200,   200,   200),
     ("POST",   "/api/v1/notifications/read",           401,  200,   200,   200),
     ("GET",    "/api/v1/notifications/stream",         401,  200,   200,   200),
+    # "owner" owns a public community; {person_id} under it is "other", a member there
+    # (so "other" leaving is allowed; a network admin is no community admin).
+    ("GET",    "/api/v1/communities",                  401,  200,   200,   200),
+    ("POST",   "/api/v1/communities",                  401,  201,   201,   201),
+    ("GET",    "/api/v1/communities/{community_id}",   401,  200,   200,   200),
+    ("PATCH",  "/api/v1/communities/{community_id}",   401,  403,   200,   403),
+    ("POST",   "/api/v1/communities/{community_id}/join", 401, 200, 200,   200),
+    ("GET",    "/api/v1/communities/{community_id}/members", 401, 200, 200, 200),
+    ("POST",   "/api/v1/communities/{community_id}/members", 401, 403, 200, 403),
+    ("PATCH",  "/api/v1/communities/{community_id}/members/{person_id}", 401, 403, 200, 403),
+    ("DELETE", "/api/v1/communities/{community_id}/members/{person_id}", 401, 204, 204, 403),
+    ("GET",    "/api/v1/communities/{community_id}/posts", 401, 200, 200,  200),
     # HTML and operations routes (not in the OpenAPI document)
     ("GET",    "/",                                    LOGIN, 200,  200,   200),
     ("GET",    "/people",                              LOGIN, 200,  200,   200),
@@ -136,6 +148,18 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
         )
         assert made.status_code == 201, made.text
         target = made.json()["id"]
+    if "{community_id}" in path:
+        community = client.post(
+            "/api/v1/communities",
+            headers=cast.owner.headers,
+            json={"name": f"Matrix {uuid.uuid4().hex}"},
+        )
+        assert community.status_code == 201, community.text
+        community_id = community.json()["id"]
+        path = path.replace("{community_id}", community_id)
+        joined = client.post(f"/api/v1/communities/{community_id}/join", headers=cast.other.headers)
+        assert joined.status_code == 200, joined.text
+        target = cast.other.id
     url = (
         path.replace("{person_id}", target)
         .replace("{post_id}", post_id)
@@ -146,6 +170,12 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
     data: dict[str, str] | None = None
     if (method, path) == ("POST", "/api/v1/people"):
         body = {"handle": f"new{uuid.uuid4().hex[:10]}", "display_name": "New Person"}
+    elif path == "/api/v1/communities" and method == "POST":
+        body = {"name": f"By {who.name} {uuid.uuid4().hex}"}
+    elif path.startswith("/api/v1/communities/") and method == "PATCH":
+        body = {"role": "admin"} if "/members/" in path else {"description": f"by {who.name}"}
+    elif path.startswith("/api/v1/communities/") and method == "POST" and path.endswith("/members"):
+        body = {"person_id": cast.admin.id}
     elif method == "PATCH":
         body = {"title": f"title by {who.name}"}
     elif path == "/api/v1/posts":

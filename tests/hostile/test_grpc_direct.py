@@ -213,12 +213,7 @@ def test_requests_have_no_actor_fields() -> None:
     """Impossible by construction: there is no field in which to name someone else."""
     from google.protobuf import descriptor_pool
 
-    for svc in (
-        "hallway.profile.v1.ProfileService",
-        "hallway.feed.v1.FeedService",
-        "hallway.search.v1.SearchService",
-        "hallway.notification.v1.NotificationService",
-    ):
+    for svc in SERVICE_NAMES:
         for method in descriptor_pool.Default().FindServiceByName(svc).methods:
             fields = {f.name for f in method.input_type.fields}
             assert not fields & ACTOR_FIELDS, f"{svc}/{method.name} has {fields & ACTOR_FIELDS}"
@@ -331,23 +326,25 @@ async def test_admin_identity_can_provision(system: System) -> None:
     assert person.id
 
 
+# Every gRPC service, with the process that hosts it.
 SERVICE_NAMES = {
-    "profile": "hallway.profile.v1.ProfileService",
-    "feed": "hallway.feed.v1.FeedService",
-    "search": "hallway.search.v1.SearchService",
-    "notification": "hallway.notification.v1.NotificationService",
+    "hallway.profile.v1.ProfileService": "profile",
+    "hallway.feed.v1.FeedService": "feed",
+    "hallway.feed.v1.CommunityService": "feed",
+    "hallway.search.v1.SearchService": "search",
+    "hallway.notification.v1.NotificationService": "notification",
 }
 
 
-@pytest.mark.parametrize("name", SERVICES)
-async def test_every_rpc_needs_an_identity(system: System, name: str) -> None:
+@pytest.mark.parametrize("service_name", list(SERVICE_NAMES))
+async def test_every_rpc_needs_an_identity(system: System, service_name: str) -> None:
     """Not just one probe: each method of the service, unary or streaming, refuses a
     call with no token or another key's token before doing anything."""
     from google.protobuf import descriptor_pool, message_factory
 
-    service = descriptor_pool.Default().FindServiceByName(SERVICE_NAMES[name])
+    service = descriptor_pool.Default().FindServiceByName(service_name)
     forged = ((METADATA_KEY, BAD_IDENTITIES["signed by another key"](str(uuid.uuid4()))),)
-    async with _channel(system, name, _mtls()) as ch:
+    async with _channel(system, SERVICE_NAMES[service_name], _mtls()) as ch:
         for method in service.methods:
             request = message_factory.GetMessageClass(method.input_type)()
             path = f"/{service.full_name}/{method.name}"
@@ -364,3 +361,25 @@ async def test_every_rpc_needs_an_identity(system: System, name: str) -> None:
                 except grpc.aio.AioRpcError as exc:
                     code = exc.code()
                 assert code == grpc.StatusCode.UNAUTHENTICATED, f"{path} {metadata}: {code}"
+
+
+async def test_community_rpcs_act_only_for_a_person(system: System) -> None:
+    """Memberships are a person's: the gateway acting as itself (a genuine service
+    identity, even with the admin role) cannot read or change any community."""
+    from google.protobuf import descriptor_pool, message_factory
+
+    service = descriptor_pool.Default().FindServiceByName("hallway.feed.v1.CommunityService")
+    as_service = testing.signer().metadata("service:gateway", ["admin"])
+    async with _channel(system, "feed", _mtls()) as ch:
+        for method in service.methods:
+            request = message_factory.GetMessageClass(method.input_type)()
+            for f in method.input_type.fields:
+                if f.name.endswith("_id"):
+                    setattr(request, f.name, str(uuid.uuid4()))
+            call = ch.unary_unary(
+                f"/{service.full_name}/{method.name}",
+                request_serializer=lambda m: m.SerializeToString(),
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await call(request, timeout=TIMEOUT, metadata=as_service)
+            assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, method.name
