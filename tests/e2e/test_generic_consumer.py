@@ -5,7 +5,7 @@ subscribes to every channel a service publishes with a consumer group of its own
 watches a journey driven through the gateway, and validates every record it gets:
 each must match exactly one message of its channel. Then a second new group loads
 the compacted state topics from offset 0 and must rebuild people, follow edges and
-posts exactly as the services hold them, deletions included.
+posts exactly as the services hold them, deletions and withdrawals included.
 """
 
 from __future__ import annotations
@@ -168,11 +168,50 @@ async def journey(system: System, mint: Any, create_post: Any, unique: str) -> d
         assert r.status_code == 200, r.text
         r = await client.delete(f"/api/v1/posts/{gone['id']}", headers=auth(bob))
         assert r.status_code == 204, r.text
+        withdrawn = await _community_journey(client, auth, (ann, bob, cat), unique)
     async with _profile(system) as ch:  # HR/IT erases cat
         await pb_grpc.ProfileServiceStub(ch).RemovePerson(
             pb.RemovePersonRequest(id=cat.id, erase=True)
         )
-    return {"people": (ann, bob, cat), "kept": kept["id"], "gone": gone["id"]}
+    return {
+        "people": (ann, bob, cat),
+        "kept": kept["id"],
+        "gone": gone["id"],
+        "withdrawn": withdrawn,
+    }
+
+
+async def _community_journey(
+    client: httpx.AsyncClient, auth: Any, people: tuple[pb.Person, ...], unique: str
+) -> dict[str, str]:
+    """A public community's life: created, joined, a post, a role, a leave, then
+    narrowed to private (post and members withdrawn) and to secret (removed)."""
+    ann, bob, cat = people
+
+    async def ok(resp: Any, status: int = 200) -> dict:
+        r = await resp
+        assert r.status_code == status, r.text
+        return r.json() if r.content else {}
+
+    c = await ok(
+        client.post("/api/v1/communities", headers=auth(ann), json={"name": f"Guild {unique}"}),
+        201,
+    )
+    base = f"/api/v1/communities/{c['id']}"
+    for person in (bob, cat):
+        await ok(client.post(f"{base}/join", headers=auth(person)))
+    post = await ok(
+        client.post(
+            "/api/v1/posts", headers=auth(bob), json={"text": "guild news", "community_id": c["id"]}
+        ),
+        201,
+    )
+    await ok(client.patch(f"{base}/members/{bob.id}", headers=auth(ann), json={"role": "admin"}))
+    await ok(client.delete(f"{base}/members/{cat.id}", headers=auth(cat)), 204)
+    await ok(client.patch(base, headers=auth(ann), json={"description": "makers"}))
+    await ok(client.patch(base, headers=auth(ann), json={"visibility": "private"}))
+    await ok(client.patch(base, headers=auth(ann), json={"visibility": "secret"}))
+    return {"community": c["id"], "post": post["id"]}
 
 
 async def test_a_consumer_written_from_the_asyncapi_documents_alone(
@@ -267,3 +306,9 @@ async def test_the_state_topics_rebuild_people_follows_and_posts_exactly(
             assert r.status_code == 200, f"{post_id} is on the state topic but not live"
             assert r.json()["text"] == value["text"]
     assert done["gone"] not in state["posts"]
+    assert done["withdrawn"]["post"] not in state["posts"], "withdrawn from the broad topic"
+    communities = await _state(prefix, "hallway.feed.community.state.v1")
+    memberships = await _state(prefix, "hallway.feed.membership.state.v1")
+    secret = done["withdrawn"]["community"]
+    assert secret not in communities, "a community made secret is a tombstone"
+    assert not [k for k in memberships if k.startswith(secret)], "and so are its members"
