@@ -52,6 +52,12 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("GET",    "/api/v1/notifications",                401,  200,   200,   200),
     ("POST",   "/api/v1/notifications/read",           401,  200,   200,   200),
     ("GET",    "/api/v1/notifications/stream",         401,  200,   200,   200),
+    ("GET",    "/api/v1/me/notification-preferences",  401,  200,   200,   200),
+    ("PUT",    "/api/v1/me/notification-preferences",  401,  200,   200,   200),
+    # No sign-in: the e-mail link's token is the authentication; a forged one is a 404
+    # for everyone (the valid link is in tests/e2e/test_digest.py).
+    ("GET",    "/api/v1/unsubscribe",                  404,  404,   404,   404),
+    ("POST",   "/api/v1/unsubscribe",                  404,  404,   404,   404),
     # "owner" owns a public community; {person_id} under it is "other", a member there
     # (so "other" leaving is allowed; a network admin is no community admin).
     ("GET",    "/api/v1/communities",                  401,  200,   200,   200),
@@ -182,6 +188,10 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
         body = {"text": f"a post by {who.name}"}
     elif path == "/api/v1/notifications/read":
         body = {"all": True}
+    elif path == "/api/v1/me/notification-preferences" and method == "PUT":
+        body = {"digest": "weekly", "kinds": {"reaction": {"email": False}}}
+    elif path == "/api/v1/unsubscribe":
+        params = {"token": "Zm9yZ2Vk.bm90LWEtbWFj"}
     elif path.startswith(("/api/v1/search/", "/search")):
         params = {"q": "mine"}
     elif path == "/ui/login":

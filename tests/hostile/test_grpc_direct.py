@@ -204,6 +204,8 @@ MINE = [
     notification_pb2.ListNotificationsRequest,
     notification_pb2.MarkReadRequest,
     notification_pb2.StreamNotificationsRequest,
+    notification_pb2.GetPreferencesRequest,
+    notification_pb2.UpdatePreferencesRequest,
     profile_pb2.FollowRequest,
     search_pb2.SearchRequest,
 ]
@@ -383,3 +385,39 @@ async def test_community_rpcs_act_only_for_a_person(system: System) -> None:
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await call(request, timeout=TIMEOUT, metadata=as_service)
             assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, method.name
+
+
+async def test_preferences_are_a_persons_and_unsubscribe_needs_a_signed_token(
+    system: System, cast: Cast
+) -> None:
+    """GetPreferences/UpdatePreferences refuse the gateway's own identity (they are the
+    token's person's); Unsubscribe takes it, but only with a token the notification
+    service signed: a forged one is NOT_FOUND, for a person too, and changes nothing."""
+    as_service = testing.signer().metadata("service:gateway", ["admin"])
+    as_owner = testing.as_person(cast.owner.id)
+    async with _channel(system, "notification", _mtls()) as ch:
+        inbox = notification_pb2_grpc.NotificationServiceStub(ch)
+        before = await inbox.GetPreferences(
+            notification_pb2.GetPreferencesRequest(), metadata=as_owner, timeout=TIMEOUT
+        )
+        for call, request in (
+            (inbox.GetPreferences, notification_pb2.GetPreferencesRequest()),
+            (
+                inbox.UpdatePreferences,
+                notification_pb2.UpdatePreferencesRequest(
+                    digest=notification_pb2.DIGEST_FREQUENCY_OFF
+                ),
+            ),
+        ):
+            assert await _code(call, request, as_service) == grpc.StatusCode.PERMISSION_DENIED
+        payload = _b64(f"{cast.owner.id}:digest:email".encode())
+        for token in (f"{payload}.{_b64(b'x' * 32)}", f"{payload}.", "not-a-token"):
+            for who in (as_service, testing.as_person(cast.other.id)):
+                code = await _code(
+                    inbox.Unsubscribe, notification_pb2.UnsubscribeRequest(token=token), who
+                )
+                assert code == grpc.StatusCode.NOT_FOUND, f"{token}: {code}"
+        after = await inbox.GetPreferences(
+            notification_pb2.GetPreferencesRequest(), metadata=as_owner, timeout=TIMEOUT
+        )
+        assert after == before

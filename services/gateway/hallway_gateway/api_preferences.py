@@ -13,6 +13,7 @@ confirmation page to a browser that asks for HTML.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -30,7 +31,7 @@ from hallway_gateway.models_preferences import (
     NotificationPreferencesUpdate,
     Unsubscribed,
 )
-from hallway_gateway.problems import PROBLEM_JSON
+from hallway_gateway.problems import PROBLEM_JSON, Problem
 
 CHANNELS = {
     pb.NOTIFICATION_CHANNEL_IN_APP: "in_app",
@@ -50,6 +51,9 @@ WHAT = {
     "new_follower": "e-mails when someone follows you",
 }
 MAX_TOKEN = 512
+# What the notification service's tokens are made of (base64url and a dot); anything
+# else is a link it never sent: the same 404, without asking it.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_.=-]+")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -140,6 +144,8 @@ def limit_unsubscribes(request: Request, token: Token) -> None:
 
 
 async def _unsubscribe(request: Request, token: str, validate_only: bool) -> Unsubscribed:
+    if not TOKEN_SHAPE.fullmatch(token):
+        raise Problem(404, "no such unsubscribe link", slug="not-found")
     resp = await _as_gateway(request).notification.Unsubscribe(
         pb.UnsubscribeRequest(token=token, validate_only=validate_only)
     )
