@@ -62,9 +62,9 @@ class Person:
 class Acked:
     """One acknowledged write."""
 
-    kind: str  # "post" | "follow"
-    actor: Person  # the author, or the follower
-    target: Person  # the mentioned person, or the followee
+    kind: str  # "post" | "follow" | "join"
+    actor: Person  # the author, the follower, or the joining person
+    target: Person  # the mentioned person, the followee, or the community's owner
     post_id: str = ""
     attempts: int = 1
 
@@ -107,6 +107,7 @@ class Scenario:
 
     tag: str
     people: list[Person]
+    community: str = ""  # a public community owned by people[0]; the others join it
 
     def followers(self, author: int) -> list[Person]:
         """Who follows ``author`` from before the load (so sees all of its posts)."""
@@ -231,6 +232,11 @@ async def scenario(
         return True
 
     await eventually(warm, within=90, interval=0.5, what="warm-up posts in home timelines")
+    made = await client.post(
+        "/api/v1/communities", headers=people[0].auth, json={"name": f"guild {s.tag}"}
+    )
+    assert made.status_code == 201, made.text
+    s.community = made.json()["id"]
     return s
 
 
@@ -242,13 +248,16 @@ async def load(
     seconds: float,
     started: asyncio.Event,
 ) -> None:
-    """``posts`` posts (each with an @mention and a #tag) plus one follow per person,
-    paced to last about ``seconds`` when nothing fails; ``started`` is set once a
-    quarter of the writes are out, which is when the fault is injected."""
+    """``posts`` posts (each with an @mention and a #tag; the community's owner posts
+    every other one of theirs into the community) plus one follow per person and one
+    community join per other person, paced to last about ``seconds`` when nothing
+    fails; ``started`` is set once a quarter of the writes are out, which is when the
+    fault is injected."""
     plan: list[tuple[str, int]] = [("post", i) for i in range(posts)]
-    # Spread the follows through the load so some of them meet the fault.
-    for j in range(PEOPLE):
-        plan.insert((j + 1) * len(plan) // (PEOPLE + 1), ("follow", j))
+    # Spread the follows and joins through the load so some of them meet the fault.
+    extra = [("follow", j) for j in range(PEOPLE)] + [("join", j) for j in range(1, PEOPLE)]
+    for n, item in enumerate(extra):
+        plan.insert((n + 1) * len(plan) // (len(extra) + 1), item)
     queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
     for item in plan:
         queue.put_nowait(item)
@@ -260,7 +269,10 @@ async def load(
         mentioned = s.people[(a + 1 + (i // PEOPLE) % (PEOPLE - 1)) % PEOPLE]
         text = f"n{i}{s.tag} hello @{mentioned.handle} #{s.tag} #{s.tag}p{i}"
         key = f"{s.tag}-post-{i}"
-        r, n = await write(client, "POST", "/api/v1/posts", author, key, {"text": text})
+        body = {"text": text}
+        if a == 0 and (i // PEOPLE) % 2 == 0:
+            body["community_id"] = s.community
+        r, n = await write(client, "POST", "/api/v1/posts", author, key, body)
         run.acked.append(Acked("post", author, mentioned, r.json()["id"], n))
 
     async def follow(j: int) -> None:
@@ -269,13 +281,20 @@ async def load(
         _, n = await write(client, "POST", url, fan, f"{s.tag}-follow-{j}", None)
         run.acked.append(Acked("follow", fan, followee, attempts=n))
 
+    async def join(j: int) -> None:
+        # Joining is idempotent by itself: a retry after a lost answer joins once.
+        url = f"/api/v1/communities/{s.community}/join"
+        _, n = await write(client, "POST", url, s.people[j], f"{s.tag}-join-{j}", None)
+        run.acked.append(Acked("join", s.people[j], s.people[0], attempts=n))
+
     async def worker() -> None:
+        actions = {"post": post, "follow": follow, "join": join}
         while not queue.empty():
             kind, i = queue.get_nowait()
             if queue.qsize() <= len(plan) * 3 // 4:
                 started.set()
             try:
-                await (post(i) if kind == "post" else follow(i))
+                await actions[kind](i)
             except AssertionError as exc:
                 run.failed.append(str(exc))
             await asyncio.sleep(pause)
@@ -294,8 +313,12 @@ async def verify(client: httpx.AsyncClient, s: Scenario, run: Run, system: Syste
     prefix = system.topic_prefix
     post_states = await testing.topic_state(f"{prefix}hallway.feed.post.state.v1", kafka)
     edge_states = await testing.topic_state(f"{prefix}hallway.profile.follow.state.v1", kafka)
+    member_states = await testing.topic_state(f"{prefix}hallway.feed.membership.state.v1", kafka)
     posts = [a for a in run.acked if a.kind == "post"]
     follows = [a for a in run.acked if a.kind == "follow"]
+    joins = [a for a in run.acked if a.kind == "join"]
+    members = await all_pages(client, f"/api/v1/communities/{s.community}/members", s.people[0])
+    member_ids = Counter(m["person"]["id"] for m in members)
     index = {p.id: i for i, p in enumerate(s.people)}
     homes = {
         p.id: Counter(x["id"] for x in await all_pages(client, "/api/v1/timeline/home", p))
@@ -312,6 +335,8 @@ async def verify(client: httpx.AsyncClient, s: Scenario, run: Run, system: Syste
         if r.status_code != 200:
             v.miss(pid, f"GET /posts/{pid} -> {r.status_code}")
         readers = [w.actor, *s.followers(index[w.actor.id])]
+        if r.status_code == 200 and r.json().get("community_id"):
+            readers += [j.actor for j in joins]  # merged in by membership
         for reader in readers:
             if homes[reader.id][pid] == 0:
                 v.miss(pid, f"not in {reader.handle}'s home timeline")
@@ -355,6 +380,20 @@ async def verify(client: httpx.AsyncClient, s: Scenario, run: Run, system: Syste
             v.miss(wid, "no new-follower notification")
         elif n > 1:
             v.twice(wid, f"{n} new-follower notifications")
+    for w in joins:
+        wid = f"join {w.actor.handle}"
+        if f"{s.community}:{w.actor.id}" not in member_states:
+            v.miss(wid, "not on the membership state topic")
+        if member_ids[w.actor.id] == 0:
+            v.miss(wid, "not in the member list")
+        elif member_ids[w.actor.id] > 1:
+            v.twice(wid, f"{member_ids[w.actor.id]}x in the member list")
+    page = await client.get(f"/api/v1/communities/{s.community}", headers=s.people[0].auth)
+    if page.status_code == 200 and page.json()["member_count"] != len(members):
+        v.twice(
+            "member count",
+            f"member_count {page.json()['member_count']} for {len(members)} members",
+        )
     return v
 
 
