@@ -35,6 +35,10 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/notifications"),
     ("post", "/api/v1/notifications/read"),
     ("get", "/api/v1/notifications/stream"),
+    ("get", "/api/v1/me/notification-preferences"),
+    ("put", "/api/v1/me/notification-preferences"),
+    ("get", "/api/v1/unsubscribe"),
+    ("post", "/api/v1/unsubscribe"),
     ("get", "/api/v1/communities"),
     ("post", "/api/v1/communities"),
     ("get", "/api/v1/communities/{community_id}"),
@@ -60,9 +64,18 @@ def test_openapi_lists_every_route_with_descriptions(h) -> None:  # type: ignore
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
             assert op.get("description"), f"{method} {path} has no description"
-            assert "401" in op["responses"]
+            # Signed-in operations declare their 401; the others (the unsubscribe link,
+            # whose token is the authentication) declare no security scheme.
+            assert ("401" in op["responses"]) == bool(op.get("security")), f"{method} {path}"
     schemes = spec["components"]["securitySchemes"]
     assert {"HTTPBearer", "APIKeyCookie"} <= set(schemes)
+    unauthenticated = {
+        (m, p)
+        for p, ops in spec["paths"].items()
+        for m, op in ops.items()
+        if not op.get("security")
+    }
+    assert unauthenticated == {("get", "/api/v1/unsubscribe"), ("post", "/api/v1/unsubscribe")}
 
 
 def test_docs_page_has_no_external_assets(h) -> None:  # type: ignore[no-untyped-def]
