@@ -21,7 +21,7 @@ from hallway_common.contracts import (
 from hallway_common.events import Event
 from hallway_common.logs import get_logger
 from hallway_common.runtime import Runtime
-from hallway_notification import inbox
+from hallway_notification import inbox, prefs
 
 log = get_logger(__name__)
 
@@ -66,12 +66,15 @@ async def on_follow(event: Event, payload: Payload, conn: asyncpg.Connection | N
 async def on_person(event: Event, payload: Payload, conn: asyncpg.Connection | None) -> None:
     """Keep the address mail goes to: the person's e-mail while they are active, none
     once they are removed (person.removed follows a person.updated of the same
-    version, which already cleared it)."""
+    version, which already cleared it). A removed person's preferences and digest
+    schedule go too (a person provisioned again starts from the defaults)."""
     assert conn is not None
     if isinstance(payload, PersonUpserted):
         await inbox.do_set_address(
             conn, payload.person_id, payload.email if payload.active else None, payload.version
         )
+        if not payload.active:
+            await prefs.do_forget_person(conn, payload.person_id)
 
 
 def register(rt: Runtime) -> None:

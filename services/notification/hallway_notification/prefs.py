@@ -234,3 +234,9 @@ async def do_unsubscribe(pool: asyncpg.Pool, what: Unsubscription) -> None:
                 what.kind,
                 what.channel,
             )
+
+
+async def do_forget_person(conn: asyncpg.Connection, person_id: uuid.UUID) -> None:
+    """A removed person's choices and digest schedule (idempotent)."""
+    await conn.execute("DELETE FROM preferences WHERE person_id = $1", person_id)
+    await conn.execute("DELETE FROM digests WHERE person_id = $1", person_id)

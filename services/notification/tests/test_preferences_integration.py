@@ -142,15 +142,16 @@ def follow(follower: uuid.UUID, followee: uuid.UUID) -> Event:
     return new_event(kind, payload, new_traceparent())
 
 
-def person(person_id: uuid.UUID, address: str) -> Event:
-    kind = "hallway.profile.person.created"
+def person(person_id: uuid.UUID, address: str, version: int = 1, **fields: Any) -> Event:
+    kind = f"hallway.profile.person.{'created' if version == 1 else 'updated'}"
     payload = model_of(kind)(
         person_id=person_id,
         handle=f"p{person_id.hex[:8]}",
         display_name="P",
-        version=1,
+        version=version,
         email=address,
         occurred_at=datetime.now(UTC),
+        **fields,
     )
     return new_event(kind, payload, new_traceparent())
 
@@ -403,3 +404,22 @@ async def test_settling_moves_the_period_on_so_a_second_mailer_sends_nothing(
         assert (row["due_at"] - row["last_period_end"]).total_seconds() >= 6 * 86400
     finally:
         await conn.close()
+
+
+async def test_a_removed_person_leaves_no_preferences_behind(
+    service: Service, publish: Any
+) -> None:
+    me, address = await with_address(service, publish)
+    await service.update(me, ("reply", EMAIL, True), digest=pb.DIGEST_FREQUENCY_DAILY)
+    assert await service.fetchval("SELECT count(*) FROM preferences WHERE person_id = $1", me)
+    await publish(person(me, address, version=2, active=False))
+
+    async def forgotten() -> bool:
+        kept = await service.fetchval(
+            """SELECT (SELECT count(*) FROM preferences WHERE person_id = $1)
+                    + (SELECT count(*) FROM digests WHERE person_id = $1)""",
+            me,
+        )
+        return kept == 0
+
+    await eventually(forgotten, within=30, what="preferences and digest schedule removed")
