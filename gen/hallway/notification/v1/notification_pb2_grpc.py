@@ -36,7 +36,8 @@ class NotificationServiceStub:
 
     Errors any RPC may return, besides those listed on each:
     - UNAUTHENTICATED: the token is missing, expired or not valid.
-    - PERMISSION_DENIED: the token names no person (the gateway acting as itself).
+    - PERMISSION_DENIED: the token names no person (the gateway acting as itself);
+    Unsubscribe takes any identity, its token being the authority.
     - INVALID_ARGUMENT: a string field holding control characters or Unicode
     noncharacters; a negative page_size; a page_token this service did not hand
     out.
@@ -93,7 +94,8 @@ class NotificationServiceServicer:
 
     Errors any RPC may return, besides those listed on each:
     - UNAUTHENTICATED: the token is missing, expired or not valid.
-    - PERMISSION_DENIED: the token names no person (the gateway acting as itself).
+    - PERMISSION_DENIED: the token names no person (the gateway acting as itself);
+    Unsubscribe takes any identity, its token being the authority.
     - INVALID_ARGUMENT: a string field holding control characters or Unicode
     noncharacters; a negative page_size; a page_token this service did not hand
     out.
@@ -218,7 +220,8 @@ class NotificationService:
 
     Errors any RPC may return, besides those listed on each:
     - UNAUTHENTICATED: the token is missing, expired or not valid.
-    - PERMISSION_DENIED: the token names no person (the gateway acting as itself).
+    - PERMISSION_DENIED: the token names no person (the gateway acting as itself);
+    Unsubscribe takes any identity, its token being the authority.
     - INVALID_ARGUMENT: a string field holding control characters or Unicode
     noncharacters; a negative page_size; a page_token this service did not hand
     out.
