@@ -251,6 +251,88 @@ class MembershipState(MembershipFields):
     type: Literal["hallway.feed.membership.state"] = _typed("hallway.feed.membership.state")
 
 
+ReactionKind = Literal["like", "celebrate", "insightful", "support", "funny"]
+
+
+class CommentFields(Payload):
+    """A comment on a public post (comments on posts in private and secret communities
+    are never on these topics). ``parent_id`` is the comment it replies to (one level)."""
+
+    comment_id: UUID
+    post_id: UUID
+    post_author_id: UUID = Field(description="The author of the post commented on.")
+    parent_id: UUID | None = Field(default=None, description="The comment replied to.")
+    parent_author_id: UUID | None = Field(
+        default=None, description="The author of the comment replied to."
+    )
+    author_id: UUID
+    text: str
+    mentions: list[UUID] = Field(default_factory=list, description="Mentioned person ids.")
+    version: int = Field(ge=1, description="Increases with every edit.")
+    created_at: datetime
+    edited_at: datetime | None = Field(default=None, description="Set once edited.")
+    occurred_at: datetime
+
+
+class CommentCreated(CommentFields):
+    """A comment or reply was written."""
+
+    type: Literal["hallway.feed.comment.created"] = _typed("hallway.feed.comment.created")
+
+
+class CommentUpdated(CommentFields):
+    """A comment was edited (the whole comment, not a diff)."""
+
+    type: Literal["hallway.feed.comment.updated"] = _typed("hallway.feed.comment.updated")
+
+
+class CommentDeleted(Payload):
+    """A comment is gone: deleted by its author, or with its post (deleted or withdrawn
+    from the public audience). Consumers remove every copy they hold."""
+
+    type: Literal["hallway.feed.comment.deleted"] = _typed("hallway.feed.comment.deleted")
+    comment_id: UUID
+    post_id: UUID
+    author_id: UUID
+    reason: Literal["deleted", "post_deleted", "post_withdrawn"]
+    version: int = Field(ge=1)
+    occurred_at: datetime
+
+
+class CommentState(CommentFields):
+    """A live comment on a public post (state topic; a tombstone once gone)."""
+
+    type: Literal["hallway.feed.comment.state"] = _typed("hallway.feed.comment.state")
+
+
+class ReactionFields(Payload):
+    """One person's reaction of one kind to a public post."""
+
+    post_id: UUID
+    post_author_id: UUID
+    person_id: UUID
+    kind: ReactionKind
+    occurred_at: datetime
+
+
+class ReactionCreated(ReactionFields):
+    """A person reacted to a post."""
+
+    type: Literal["hallway.feed.reaction.created"] = _typed("hallway.feed.reaction.created")
+
+
+class ReactionDeleted(ReactionFields):
+    """A reaction was taken back, or went with its post (deleted or withdrawn)."""
+
+    type: Literal["hallway.feed.reaction.deleted"] = _typed("hallway.feed.reaction.deleted")
+
+
+class ReactionState(ReactionFields):
+    """A current reaction to a public post (state topic; a tombstone once gone)."""
+
+    type: Literal["hallway.feed.reaction.state"] = _typed("hallway.feed.reaction.state")
+
+
 @dataclass(frozen=True)
 class Topic:
     """One topic per entity stream, keyed by the aggregate id.
@@ -378,6 +460,43 @@ MEMBERSHIP_STATE = _topic(
     MembershipState,
     compacted=True,
 )
+COMMENT = _topic(
+    "hallway.feed.comment.v1",
+    ("comment_id",),
+    "feed",
+    "Comments on public posts: created, edited, deleted (also when their post is "
+    "deleted or withdrawn). Keyed by comment_id.",
+    CommentCreated,
+    CommentUpdated,
+    CommentDeleted,
+)
+COMMENT_STATE = _topic(
+    "hallway.feed.comment.state.v1",
+    ("comment_id",),
+    "feed",
+    "Compacted: every live comment on a public post, keyed by comment_id; a tombstone "
+    "when it is deleted or its post is deleted or withdrawn.",
+    CommentState,
+    compacted=True,
+)
+REACTION = _topic(
+    "hallway.feed.reaction.v1",
+    ("post_id", "person_id", "kind"),
+    "feed",
+    "Reactions to public posts: created and deleted (also when their post is deleted "
+    "or withdrawn). Keyed by '<post_id>:<person_id>:<kind>'.",
+    ReactionCreated,
+    ReactionDeleted,
+)
+REACTION_STATE = _topic(
+    "hallway.feed.reaction.state.v1",
+    ("post_id", "person_id", "kind"),
+    "feed",
+    "Compacted: every current reaction to a public post, keyed by "
+    "'<post_id>:<person_id>:<kind>'; a tombstone when it is taken back or its post goes.",
+    ReactionState,
+    compacted=True,
+)
 
 TOPICS: tuple[Topic, ...] = (
     PERSON,
@@ -385,11 +504,15 @@ TOPICS: tuple[Topic, ...] = (
     POST,
     COMMUNITY,
     MEMBERSHIP,
+    COMMENT,
+    REACTION,
     PERSON_STATE,
     FOLLOW_STATE,
     POST_STATE,
     COMMUNITY_STATE,
     MEMBERSHIP_STATE,
+    COMMENT_STATE,
+    REACTION_STATE,
 )
 
 

@@ -5,19 +5,34 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from hallway.feed.v1 import community_pb2, community_pb2_grpc, feed_pb2, feed_pb2_grpc
+from hallway.feed.v1 import (
+    community_pb2,
+    community_pb2_grpc,
+    conversation_pb2,
+    conversation_pb2_grpc,
+    feed_pb2,
+    feed_pb2_grpc,
+)
 from hallway_common import catalogue
 from hallway_common.config import DatabaseSettings
 from hallway_common.contracts import FOLLOW, PERSON, POST, produced_by
 from hallway_common.outbox import StateTable
 from hallway_common.runtime import Runtime, republish_command, run
-from hallway_feed import communities, posts, rebuild
+from hallway_feed import communities, conversations, posts, rebuild
 from hallway_feed.fanout import FanoutHandler
-from hallway_feed.grpc_api import CommunityServicer, FeedServicer
+from hallway_feed.grpc_api import (
+    CommunityServicer,
+    ConversationServicer,
+    FeedServicer,
+    TopicServicer,
+)
 from hallway_feed.replica import FollowHandler, on_person
 
 SERVICE_NAME = feed_pb2.DESCRIPTOR.services_by_name["FeedService"].full_name
 COMMUNITY_SERVICE_NAME = community_pb2.DESCRIPTOR.services_by_name["CommunityService"].full_name
+_CONVERSATION = conversation_pb2.DESCRIPTOR.services_by_name
+CONVERSATION_SERVICE_NAME = _CONVERSATION["ConversationService"].full_name
+TOPIC_SERVICE_NAME = _CONVERSATION["TopicService"].full_name
 DEFAULTS = {
     # gRPC and metrics ports: the service catalogue's (docs/deploy.md#ports-consumer-groups-and-topics)
     **catalogue.service("feed").defaults(),
@@ -45,6 +60,16 @@ async def build(rt: Runtime[FeedSettings]) -> None:
         community_pb2_grpc.add_CommunityServiceServicer_to_server,
         CommunityServicer(pool, settings.kafka_topic_prefix),
         COMMUNITY_SERVICE_NAME,
+    )
+    rt.grpc.add(
+        conversation_pb2_grpc.add_ConversationServiceServicer_to_server,
+        ConversationServicer(pool, settings.kafka_topic_prefix),
+        CONVERSATION_SERVICE_NAME,
+    )
+    rt.grpc.add(
+        conversation_pb2_grpc.add_TopicServiceServicer_to_server,
+        TopicServicer(pool),
+        TOPIC_SERVICE_NAME,
     )
     replicas = rt.consumer("hallway-feed")
     # People replica: mention resolution and author checks.
@@ -78,6 +103,30 @@ REPUBLISH_STATE = republish_command(
             FROM memberships m""",
         ("m.community_id", "m.person_id"),
         communities.public_membership_record,  # none unless active in a public community
+    ),
+    StateTable(
+        "comments",
+        f"""SELECT {conversations.COMMENT_COLUMNS}, cm.deleted_at,
+                   (SELECT row(p.author_id, p.deleted_at IS NULL AND coalesce(
+                        (SELECT c.visibility = 'public' FROM communities c
+                         WHERE c.id = p.community_id), true))
+                    FROM posts p WHERE p.id = cm.post_id) AS post,
+                   (SELECT pc.author_id FROM comments pc WHERE pc.id = cm.parent_id)
+                       AS parent_author_id
+            FROM comments cm""",
+        ("cm.id",),
+        conversations.public_comment_record,  # none unless on a live public post
+    ),
+    StateTable(
+        "reactions",
+        """SELECT r.post_id, r.person_id, r.kind, r.created_at,
+                  (SELECT row(p.author_id, p.deleted_at IS NULL AND coalesce(
+                       (SELECT c.visibility = 'public' FROM communities c
+                        WHERE c.id = p.community_id), true))
+                   FROM posts p WHERE p.id = r.post_id) AS post
+           FROM reactions r""",
+        ("r.post_id", "r.person_id", "r.kind"),
+        conversations.public_reaction_record,  # none unless on a live public post
     ),
 )
 

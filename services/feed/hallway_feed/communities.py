@@ -49,6 +49,7 @@ from hallway_common.pagination import (
 )
 from hallway_common.tracing import current_traceparent
 from hallway_feed.metrics import MEMBERSHIP_CHANGES
+from hallway_feed.retraction import retract_conversations
 
 VISIBILITIES = ("public", "private", "secret")
 # Narrowing order: a community may move right, never left.
@@ -495,7 +496,8 @@ async def _withdraw_public(conn: asyncpg.Connection, community: asyncpg.Record) 
             new_event(withdrawn.type, withdrawn, trace),
             tombstone("hallway.feed.post.state", str(p["id"]), now, trace),
         ]
-    return events
+    ids = [p["id"] for p in posts]
+    return events + await retract_conversations(conn, ids, "post_withdrawn", now)
 
 
 async def do_join(

@@ -22,3 +22,13 @@ MEMBERSHIP_CHANGES = Counter(
 )
 for _change in ("joined", "requested", "invited", "approved", "left", "removed"):
     MEMBERSHIP_CHANGES.labels(_change)  # zero series from the start
+COMMENTS_WRITTEN = Counter(
+    "hallway_feed_comments_total", "Comments written, edited and deleted.", ["change"]
+)
+for _change in ("created", "edited", "deleted"):
+    COMMENTS_WRITTEN.labels(_change)
+REACTIONS_CHANGED = Counter(
+    "hallway_feed_reactions_total", "Reactions added and taken back.", ["change"]
+)
+for _change in ("added", "removed"):
+    REACTIONS_CHANGED.labels(_change)

@@ -27,9 +27,11 @@ from hallway_common.tracing import current_traceparent
 from hallway_feed import communities
 from hallway_feed import text as rules
 from hallway_feed.metrics import POSTS_CREATED
+from hallway_feed.retraction import retract_conversations
 
 POST_COLUMNS = (
-    "p.id, p.author_id, p.community_id, p.text, p.mentions, p.hashtags, p.version, p.created_at"
+    "p.id, p.author_id, p.community_id, p.text, p.mentions, p.hashtags, p.version, "
+    "p.created_at, p.comment_count"
 )
 # The one read rule for posts, as SQL over ``p`` for the reader ``$1``: a personal
 # post, a post in a public community, or one in a community the reader is an active
@@ -147,6 +149,13 @@ async def do_create_post(
             existing = await _by_key(conn, author_id, key)
             assert existing is not None
             return _replay(existing, text), False
+        await conn.execute(
+            """INSERT INTO post_tags (tag, post_id, created_at)
+               SELECT DISTINCT t, $1::uuid, $2::timestamptz FROM unnest($3::text[]) t""",
+            post_id,
+            now,
+            hashtags,
+        )
         if public:
             created = PostCreated(**_post_fields(row))
             events = [new_event(created.type, created, current_traceparent()), post_state(row)]
@@ -242,6 +251,7 @@ async def do_delete_post(
             post_id,
             now,
         )
+        await conn.execute("DELETE FROM post_tags WHERE post_id = $1", post_id)
         if not published:  # never on a broad topic: nothing to take back there
             return
         payload = PostDeleted(
@@ -252,6 +262,7 @@ async def do_delete_post(
             new_event("hallway.feed.post.deleted", payload, trace),
             # The state topic forgets the post: its text does not survive compaction.
             tombstone("hallway.feed.post.state", str(post_id), now, trace),
+            *await retract_conversations(conn, [post_id], "post_deleted", now),
         ]
         await enqueue(conn, events, topic_prefix)
 
@@ -261,7 +272,7 @@ def _after(token: str) -> tuple[datetime | None, uuid.UUID | None]:
     return decode_time_cursor(token) or (None, None)
 
 
-def _page(rows: list[asyncpg.Record], size: int) -> Page:
+def page_of(rows: list[asyncpg.Record], size: int) -> Page:
     more = len(rows) > size
     rows = rows[:size]
     token = encode_time_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more and rows else ""
@@ -285,7 +296,7 @@ async def list_person_timeline(
         pid,
         size + 1,
     )
-    return _page(rows, size)
+    return page_of(rows, size)
 
 
 async def list_community_posts(
@@ -308,7 +319,7 @@ async def list_community_posts(
             pid,
             size + 1,
         )
-    return _page(rows, size)
+    return page_of(rows, size)
 
 
 # The home timeline is the union of three keyset-ordered streams, each cut at the page
@@ -320,7 +331,9 @@ async def list_community_posts(
 #  - posts of large authors the person follows (merge on read), one index probe per
 #    large followee via LATERAL;
 #  - posts of the communities the person is an active member of (merge on read, so
-#    leaving needs no clean-up and no cached row can outlive a membership).
+#    leaving needs no clean-up and no cached row can outlive a membership);
+#  - posts under the #topics the person follows (merge on read, one index range of
+#    post_tags per topic), filtered by the read rule.
 # UNION drops posts present in more than one (each post once).
 HOME_SQL = f"""
 WITH fanned AS (
@@ -340,6 +353,15 @@ WITH fanned AS (
           AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2, $3::uuid))
         ORDER BY p.created_at DESC, p.id DESC LIMIT $4) j
     WHERE m.person_id = $1 AND m.state = 'active'
+), topics AS (
+    SELECT tp.id, tp.created_at FROM topic_follows tf
+    CROSS JOIN LATERAL (
+        SELECT p.id, p.created_at FROM post_tags t JOIN posts p ON p.id = t.post_id
+        WHERE t.tag = tf.tag AND p.deleted_at IS NULL
+          AND ($2::timestamptz IS NULL OR (t.created_at, t.post_id) < ($2, $3::uuid))
+          AND {READABLE}
+        ORDER BY t.created_at DESC, t.post_id DESC LIMIT $4) tp
+    WHERE tf.person_id = $1
 ), merged AS (
     SELECT m.id, m.created_at FROM follows f
     JOIN large_authors l ON l.author_id = f.followee_id
@@ -353,6 +375,7 @@ WITH fanned AS (
 ), page AS (
     SELECT id, created_at FROM fanned UNION SELECT id, created_at FROM merged
     UNION SELECT id, created_at FROM joined
+    UNION SELECT id, created_at FROM topics
     ORDER BY created_at DESC, id DESC LIMIT $4
 )
 SELECT {POST_COLUMNS} FROM page JOIN posts p ON p.id = page.id
@@ -363,8 +386,9 @@ ORDER BY p.created_at DESC, p.id DESC
 async def list_home_timeline(
     pool: asyncpg.Pool, person_id: uuid.UUID, size: int, token: str
 ) -> Page:
-    """Posts of the people ``person_id`` follows, their own, and those of the communities
-    they are a member of, newest first, each once; only posts they may read."""
+    """Posts of the people ``person_id`` follows, their own, those of the communities
+    they are a member of and under the topics they follow, newest first, each once;
+    only posts they may read."""
     at, pid = _after(token)
     rows = await pool.fetch(HOME_SQL, person_id, at, pid, size + 1)
-    return _page(rows, size)
+    return page_of(rows, size)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahallway/feed/v1/feed.proto\x12\x0fhallway.feed.v1\x1a\x1fgoogle/protobuf/timestamp.proto\",\n\x07Mention\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\"\xc8\x01\n\x04Post\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12*\n\x08mentions\x18\x04 \x03(\x0b\x32\x18.hallway.feed.v1.Mention\x12\x10\n\x08hashtags\x18\x05 \x03(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x08 \x01(\t\"a\n\x11\x43reatePostRequest\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x04 \x01(\tJ\x04\x08\x01\x10\x02R\tauthor_id\"!\n\x0eGetPostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\"4\n\x11\x44\x65letePostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\tJ\x04\x08\x02\x10\x03R\x08\x61\x63tor_id\"\x14\n\x12\x44\x65letePostResponse\"O\n\x13ListTimelineRequest\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Q\n\x17ListHomeTimelineRequest\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\tJ\x04\x08\x01\x10\x02R\tperson_id\"U\n\x14ListTimelineResponse\x12$\n\x05posts\x18\x01 \x03(\x0b\x32\x15.hallway.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"X\n\x19ListCommunityPostsRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"[\n\x1aListCommunityPostsResponse\x12$\n\x05posts\x18\x01 \x03(\x0b\x32\x15.hallway.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xa7\x04\n\x0b\x46\x65\x65\x64Service\x12G\n\nCreatePost\x12\".hallway.feed.v1.CreatePostRequest\x1a\x15.hallway.feed.v1.Post\x12\x41\n\x07GetPost\x12\x1f.hallway.feed.v1.GetPostRequest\x1a\x15.hallway.feed.v1.Post\x12U\n\nDeletePost\x12\".hallway.feed.v1.DeletePostRequest\x1a#.hallway.feed.v1.DeletePostResponse\x12\x61\n\x12ListPersonTimeline\x12$.hallway.feed.v1.ListTimelineRequest\x1a%.hallway.feed.v1.ListTimelineResponse\x12\x63\n\x10ListHomeTimeline\x12(.hallway.feed.v1.ListHomeTimelineRequest\x1a%.hallway.feed.v1.ListTimelineResponse\x12m\n\x12ListCommunityPosts\x12*.hallway.feed.v1.ListCommunityPostsRequest\x1a+.hallway.feed.v1.ListCommunityPostsResponseBb\n\x19io.github.hallway.feed.v1B\tFeedProtoP\x01Z8github.com/hallway/hallway/gen/go/hallway/feed/v1;feedv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahallway/feed/v1/feed.proto\x12\x0fhallway.feed.v1\x1a\x1fgoogle/protobuf/timestamp.proto\",\n\x07Mention\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\"\xf0\x02\n\x04Post\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12*\n\x08mentions\x18\x04 \x03(\x0b\x32\x18.hallway.feed.v1.Mention\x12\x10\n\x08hashtags\x18\x05 \x03(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x08 \x01(\t\x12\x15\n\rcomment_count\x18\t \x01(\x05\x12\x42\n\x0freaction_counts\x18\n \x03(\x0b\x32).hallway.feed.v1.Post.ReactionCountsEntry\x12\x14\n\x0cmy_reactions\x18\x0b \x03(\t\x1a\x35\n\x13ReactionCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"a\n\x11\x43reatePostRequest\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x04 \x01(\tJ\x04\x08\x01\x10\x02R\tauthor_id\"!\n\x0eGetPostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\"4\n\x11\x44\x65letePostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\tJ\x04\x08\x02\x10\x03R\x08\x61\x63tor_id\"\x14\n\x12\x44\x65letePostResponse\"O\n\x13ListTimelineRequest\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Q\n\x17ListHomeTimelineRequest\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\tJ\x04\x08\x01\x10\x02R\tperson_id\"U\n\x14ListTimelineResponse\x12$\n\x05posts\x18\x01 \x03(\x0b\x32\x15.hallway.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"X\n\x19ListCommunityPostsRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"[\n\x1aListCommunityPostsResponse\x12$\n\x05posts\x18\x01 \x03(\x0b\x32\x15.hallway.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xa7\x04\n\x0b\x46\x65\x65\x64Service\x12G\n\nCreatePost\x12\".hallway.feed.v1.CreatePostRequest\x1a\x15.hallway.feed.v1.Post\x12\x41\n\x07GetPost\x12\x1f.hallway.feed.v1.GetPostRequest\x1a\x15.hallway.feed.v1.Post\x12U\n\nDeletePost\x12\".hallway.feed.v1.DeletePostRequest\x1a#.hallway.feed.v1.DeletePostResponse\x12\x61\n\x12ListPersonTimeline\x12$.hallway.feed.v1.ListTimelineRequest\x1a%.hallway.feed.v1.ListTimelineResponse\x12\x63\n\x10ListHomeTimeline\x12(.hallway.feed.v1.ListHomeTimelineRequest\x1a%.hallway.feed.v1.ListTimelineResponse\x12m\n\x12ListCommunityPosts\x12*.hallway.feed.v1.ListCommunityPostsRequest\x1a+.hallway.feed.v1.ListCommunityPostsResponseBb\n\x19io.github.hallway.feed.v1B\tFeedProtoP\x01Z8github.com/hallway/hallway/gen/go/hallway/feed/v1;feedv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,28 +33,32 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hallway.feed.v1.feed_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\031io.github.hallway.feed.v1B\tFeedProtoP\001Z8github.com/hallway/hallway/gen/go/hallway/feed/v1;feedv1'
+  _globals['_POST_REACTIONCOUNTSENTRY']._loaded_options = None
+  _globals['_POST_REACTIONCOUNTSENTRY']._serialized_options = b'8\001'
   _globals['_MENTION']._serialized_start=80
   _globals['_MENTION']._serialized_end=124
   _globals['_POST']._serialized_start=127
-  _globals['_POST']._serialized_end=327
-  _globals['_CREATEPOSTREQUEST']._serialized_start=329
-  _globals['_CREATEPOSTREQUEST']._serialized_end=426
-  _globals['_GETPOSTREQUEST']._serialized_start=428
-  _globals['_GETPOSTREQUEST']._serialized_end=461
-  _globals['_DELETEPOSTREQUEST']._serialized_start=463
-  _globals['_DELETEPOSTREQUEST']._serialized_end=515
-  _globals['_DELETEPOSTRESPONSE']._serialized_start=517
-  _globals['_DELETEPOSTRESPONSE']._serialized_end=537
-  _globals['_LISTTIMELINEREQUEST']._serialized_start=539
-  _globals['_LISTTIMELINEREQUEST']._serialized_end=618
-  _globals['_LISTHOMETIMELINEREQUEST']._serialized_start=620
-  _globals['_LISTHOMETIMELINEREQUEST']._serialized_end=701
-  _globals['_LISTTIMELINERESPONSE']._serialized_start=703
-  _globals['_LISTTIMELINERESPONSE']._serialized_end=788
-  _globals['_LISTCOMMUNITYPOSTSREQUEST']._serialized_start=790
-  _globals['_LISTCOMMUNITYPOSTSREQUEST']._serialized_end=878
-  _globals['_LISTCOMMUNITYPOSTSRESPONSE']._serialized_start=880
-  _globals['_LISTCOMMUNITYPOSTSRESPONSE']._serialized_end=971
-  _globals['_FEEDSERVICE']._serialized_start=974
-  _globals['_FEEDSERVICE']._serialized_end=1525
+  _globals['_POST']._serialized_end=495
+  _globals['_POST_REACTIONCOUNTSENTRY']._serialized_start=442
+  _globals['_POST_REACTIONCOUNTSENTRY']._serialized_end=495
+  _globals['_CREATEPOSTREQUEST']._serialized_start=497
+  _globals['_CREATEPOSTREQUEST']._serialized_end=594
+  _globals['_GETPOSTREQUEST']._serialized_start=596
+  _globals['_GETPOSTREQUEST']._serialized_end=629
+  _globals['_DELETEPOSTREQUEST']._serialized_start=631
+  _globals['_DELETEPOSTREQUEST']._serialized_end=683
+  _globals['_DELETEPOSTRESPONSE']._serialized_start=685
+  _globals['_DELETEPOSTRESPONSE']._serialized_end=705
+  _globals['_LISTTIMELINEREQUEST']._serialized_start=707
+  _globals['_LISTTIMELINEREQUEST']._serialized_end=786
+  _globals['_LISTHOMETIMELINEREQUEST']._serialized_start=788
+  _globals['_LISTHOMETIMELINEREQUEST']._serialized_end=869
+  _globals['_LISTTIMELINERESPONSE']._serialized_start=871
+  _globals['_LISTTIMELINERESPONSE']._serialized_end=956
+  _globals['_LISTCOMMUNITYPOSTSREQUEST']._serialized_start=958
+  _globals['_LISTCOMMUNITYPOSTSREQUEST']._serialized_end=1046
+  _globals['_LISTCOMMUNITYPOSTSRESPONSE']._serialized_start=1048
+  _globals['_LISTCOMMUNITYPOSTSRESPONSE']._serialized_end=1139
+  _globals['_FEEDSERVICE']._serialized_start=1142
+  _globals['_FEEDSERVICE']._serialized_end=1693
 # @@protoc_insertion_point(module_scope)

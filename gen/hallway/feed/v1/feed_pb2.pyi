@@ -18,7 +18,14 @@ class Mention(_message.Message):
     def __init__(self, person_id: _Optional[str] = ..., handle: _Optional[str] = ...) -> None: ...
 
 class Post(_message.Message):
-    __slots__ = ("id", "author_id", "text", "mentions", "hashtags", "created_at", "version", "community_id")
+    __slots__ = ("id", "author_id", "text", "mentions", "hashtags", "created_at", "version", "community_id", "comment_count", "reaction_counts", "my_reactions")
+    class ReactionCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
@@ -27,6 +34,9 @@ class Post(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REACTION_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    MY_REACTIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     author_id: str
     text: str
@@ -35,7 +45,10 @@ class Post(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     version: int
     community_id: str
-    def __init__(self, id: _Optional[str] = ..., author_id: _Optional[str] = ..., text: _Optional[str] = ..., mentions: _Optional[_Iterable[_Union[Mention, _Mapping]]] = ..., hashtags: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., community_id: _Optional[str] = ...) -> None: ...
+    comment_count: int
+    reaction_counts: _containers.ScalarMap[str, int]
+    my_reactions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., author_id: _Optional[str] = ..., text: _Optional[str] = ..., mentions: _Optional[_Iterable[_Union[Mention, _Mapping]]] = ..., hashtags: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., community_id: _Optional[str] = ..., comment_count: _Optional[int] = ..., reaction_counts: _Optional[_Mapping[str, int]] = ..., my_reactions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreatePostRequest(_message.Message):
     __slots__ = ("text", "idempotency_key", "community_id")
