@@ -333,6 +333,65 @@ class ReactionState(ReactionFields):
     type: Literal["hallway.feed.reaction.state"] = _typed("hallway.feed.reaction.state")
 
 
+NoticeKind = Literal[
+    "mention",
+    "reply",
+    "reaction",
+    "community_invite",
+    "join_request",
+    "request_approved",
+    "community_post",
+]
+MAX_RECIPIENTS = 1000
+
+
+class NoticeCreated(Payload):
+    """Something happened that named people should hear of. Feed, which decides who may
+    read what, chooses the recipients when it happens: only people who may read the
+    post, comment or community it is about. Large audiences come as several notices of
+    up to ``MAX_RECIPIENTS`` each. Internal: it names private and secret content."""
+
+    type: Literal["hallway.feed.notice.created"] = _typed("hallway.feed.notice.created")
+    notice_id: UUID
+    scope: UUID = Field(
+        description="The record key: the community it is about, else the post, else the "
+        "first recipient; notices and revocations of one community stay in order."
+    )
+    kind: NoticeKind
+    recipients: list[UUID] = Field(min_length=1, max_length=MAX_RECIPIENTS)
+    actor_id: UUID = Field(description="Who did it.")
+    post_id: UUID | None = None
+    comment_id: UUID | None = None
+    community_id: UUID | None = None
+    community_name: str = ""
+    reaction: ReactionKind | None = Field(default=None, description="For kind reaction.")
+    snippet: str = Field(default="", max_length=200, description="The start of the text.")
+    occurred_at: datetime
+
+
+class NoticeRetracted(Payload):
+    """The post or comment a notice was about is gone (deleted, or a comment's thread
+    deleted): drop every notice about it. Internal."""
+
+    type: Literal["hallway.feed.notice.retracted"] = _typed("hallway.feed.notice.retracted")
+    scope: UUID
+    post_id: UUID | None = None
+    comment_id: UUID | None = None
+    occurred_at: datetime
+
+
+class AccessRevoked(Payload):
+    """A person may no longer read a private or secret community's content (they left
+    or were removed, or it turned secret without them): drop what is held for them
+    about it. Internal."""
+
+    type: Literal["hallway.feed.notice.revoked"] = _typed("hallway.feed.notice.revoked")
+    scope: UUID = Field(description="The community (the record key).")
+    community_id: UUID
+    person_id: UUID
+    occurred_at: datetime
+
+
 @dataclass(frozen=True)
 class Topic:
     """One topic per entity stream, keyed by the aggregate id.
@@ -497,6 +556,18 @@ REACTION_STATE = _topic(
     ReactionState,
     compacted=True,
 )
+NOTICE = _topic(
+    "hallway.feed.notice.v1",
+    ("scope",),
+    "feed",
+    "INTERNAL (Hallway's services only; never grant it to an integration): notices for "
+    "named recipients, chosen by feed among those who may read what they are about, "
+    "including private and secret content; retractions; revoked access. Keyed by "
+    "scope (a community, else a post). No state topic: notices are not entities.",
+    NoticeCreated,
+    NoticeRetracted,
+    AccessRevoked,
+)
 
 TOPICS: tuple[Topic, ...] = (
     PERSON,
@@ -506,6 +577,7 @@ TOPICS: tuple[Topic, ...] = (
     MEMBERSHIP,
     COMMENT,
     REACTION,
+    NOTICE,
     PERSON_STATE,
     FOLLOW_STATE,
     POST_STATE,
