@@ -80,6 +80,8 @@ def test_payload_schemas_discriminate_every_event_type() -> None:
                 record[name] = now
             elif prop.get("type") == "integer":
                 record[name] = 1
+            elif prop.get("type") == "array":
+                record[name] = [str(uuid.uuid4())]
             else:
                 record[name] = "x"
         model.model_validate(record)
