@@ -3,11 +3,22 @@
 Bob signs in, posts mentioning Cat; the post shows in his feed without a reload;
 Cat's unread badge updates live (Server-Sent Events) and her notifications page and
 a search show the post. User text is rendered as text, never as markup.
+
+Communities: an owner creates a private and a secret community in the directory;
+another person asks to join, the owner approves on the community page, the new member
+posts there and sees the post in the home feed with a link to the community; a
+non-member sees the private community without its posts or members, and the secret one
+as the very 404 page of a made-up id until invited; leaving hides the posts again.
+No page scrolls sideways at 390 px.
 """
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -35,38 +46,8 @@ def chromium() -> str:
     return proc.stdout.strip().splitlines()[-1]
 
 
-async def _sign_in(browser: Browser, base: str, handle: str) -> Page:
-    context = await browser.new_context(viewport=PHONE, base_url=base)
-    page = await context.new_page()
-    await page.goto("/ui/login")
-    await page.fill("#handle", handle)
-    await page.click("form[action='/ui/login'] button[type=submit]")
-    await expect(page.locator("#compose-text")).to_be_visible()
-    return page
-
-
-async def test_post_and_live_badge_in_a_real_browser(system: System, unique: str) -> None:
-    async with testing.service_channel(system.processes["profile"].grpc_address) as ch:
-        stub = pb_grpc.ProfileServiceStub(ch)
-        bob = await stub.CreatePerson(
-            pb.CreatePersonRequest(handle=f"wb{unique}", display_name="Web Bob")
-        )
-        cat = await stub.CreatePerson(
-            pb.CreatePersonRequest(handle=f"wc{unique}", display_name="Web Cat")
-        )
-
-    async def feed_knows_both() -> bool:
-        conn = await asyncpg.connect(system.dsns["feed"])
-        try:
-            n = await conn.fetchval(
-                "SELECT count(*) FROM people WHERE id = ANY($1::uuid[])", [bob.id, cat.id]
-            )
-        finally:
-            await conn.close()
-        return n == 2
-
-    await eventually(feed_knows_both, within=60, what="feed replicated the people")
-    base = f"http://127.0.0.1:{system.processes['gateway'].http_port}"
+@asynccontextmanager
+async def _chromium() -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=chromium(),
@@ -81,31 +62,217 @@ async def test_post_and_live_badge_in_a_real_browser(system: System, unique: str
             ],
         )
         try:
-            cat_page = await _sign_in(browser, base, cat.handle)
-            badge = cat_page.locator("#unread-badge")
-            await expect(badge).to_be_hidden()
-
-            bob_page = await _sign_in(browser, base, bob.handle)
-            text = f"Browser hello @{cat.handle} #ui{unique} <b>not bold</b>"
-            await bob_page.fill("#compose-text", text)
-            await bob_page.click("#compose button[type=submit]")
-            post = bob_page.locator("[data-feed] article.post").first
-            await expect(post).to_contain_text("<b>not bold</b>")  # shown as text
-            assert await post.locator("b").count() == 0
-
-            # Live: no reload of Cat's page.
-            await expect(badge).to_be_visible(timeout=30_000)
-            await expect(badge.locator("[data-count]")).to_have_text("1")
-            LOGS.mkdir(parents=True, exist_ok=True)
-            await cat_page.screenshot(path=str(Path(LOGS) / "browser-cat-home.png"))
-
-            await cat_page.goto("/notifications")
-            await expect(cat_page.locator("main")).to_contain_text("Browser hello")
-
-            async def searchable() -> bool:
-                await cat_page.goto(f"/search?q=%23ui{unique}")
-                return await cat_page.locator("main article.post").count() > 0
-
-            await eventually(searchable, within=60, what="post found on the search page")
+            yield browser
         finally:
             await browser.close()
+
+
+async def _fits(page: Page) -> None:
+    """Nothing on the page is wider than the phone's screen (no sideways scrolling)."""
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width}px wide at {PHONE['width']}px"
+
+
+async def _people(system: System, *names: str) -> list[pb.Person]:
+    """People made in profile, once feed's replica knows them all."""
+    async with testing.service_channel(system.processes["profile"].grpc_address) as ch:
+        stub = pb_grpc.ProfileServiceStub(ch)
+        people = [
+            await stub.CreatePerson(pb.CreatePersonRequest(handle=handle, display_name=name))
+            for handle, name in (n.split(":", 1) for n in names)
+        ]
+
+    async def feed_knows_all() -> bool:
+        conn = await asyncpg.connect(system.dsns["feed"])
+        try:
+            n = await conn.fetchval(
+                "SELECT count(*) FROM people WHERE id = ANY($1::uuid[])", [p.id for p in people]
+            )
+        finally:
+            await conn.close()
+        return n == len(people)
+
+    await eventually(feed_knows_all, within=60, what="feed replicated the people")
+    return people
+
+
+async def _sign_in(browser: Browser, base: str, handle: str) -> Page:
+    context = await browser.new_context(viewport=PHONE, base_url=base)
+    page = await context.new_page()
+    await page.goto("/ui/login")
+    await page.fill("#handle", handle)
+    await page.click("form[action='/ui/login'] button[type=submit]")
+    await expect(page.locator("#compose-text")).to_be_visible()
+    return page
+
+
+async def test_post_and_live_badge_in_a_real_browser(system: System, unique: str) -> None:
+    bob, cat = await _people(system, f"wb{unique}:Web Bob", f"wc{unique}:Web Cat")
+    base = f"http://127.0.0.1:{system.processes['gateway'].http_port}"
+    async with _chromium() as browser:
+        cat_page = await _sign_in(browser, base, cat.handle)
+        badge = cat_page.locator("#unread-badge")
+        await expect(badge).to_be_hidden()
+
+        bob_page = await _sign_in(browser, base, bob.handle)
+        text = f"Browser hello @{cat.handle} #ui{unique} <b>not bold</b>"
+        await bob_page.fill("#compose-text", text)
+        await bob_page.click("#compose button[type=submit]")
+        post = bob_page.locator("[data-feed] article.post").first
+        await expect(post).to_contain_text("<b>not bold</b>")  # shown as text
+        assert await post.locator("b").count() == 0
+        await _fits(bob_page)
+
+        # Live: no reload of Cat's page.
+        await expect(badge).to_be_visible(timeout=30_000)
+        await expect(badge.locator("[data-count]")).to_have_text("1")
+        LOGS.mkdir(parents=True, exist_ok=True)
+        await cat_page.screenshot(path=str(Path(LOGS) / "browser-cat-home.png"))
+
+        await cat_page.goto("/notifications")
+        await expect(cat_page.locator("main")).to_contain_text("Browser hello")
+        await _fits(cat_page)
+
+        async def searchable() -> bool:
+            await cat_page.goto(f"/search?q=%23ui{unique}")
+            return await cat_page.locator("main article.post").count() > 0
+
+        await eventually(searchable, within=60, what="post found on the search page")
+        await _fits(cat_page)
+
+
+async def _create_community(page: Page, name: str, visibility: str) -> str:
+    """Create a community with the directory's form; returns its id (from the page)."""
+    await page.goto("/communities")
+    await _fits(page)
+    form = page.locator("#create-community")
+    if not await form.is_visible():
+        await page.get_by_text("Create a community").click()
+    await page.fill("#cc-name", name)
+    await page.fill("#cc-description", f"About {name}: <i>not italic</i>")
+    await page.select_option("#cc-visibility", visibility)
+    await form.locator("button[type=submit]").click()
+    await page.wait_for_url("**/c/*")
+    await expect(page.locator("h1")).to_have_text(name)
+    await expect(page.locator(".description")).to_contain_text("<i>not italic</i>")
+    await expect(page.locator(".community-head [data-visibility]")).to_have_text(
+        visibility.capitalize()
+    )
+    return page.url.rsplit("/", 1)[-1]
+
+
+def _accept_dialogs(page: Page) -> None:
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+
+
+async def test_community_flow_in_a_real_browser(system: System, unique: str) -> None:
+    owner, member, outsider = await _people(
+        system, f"co{unique}:Comm Owner", f"cm{unique}:Comm Member", f"cn{unique}:Comm Nonmember"
+    )
+    base = f"http://127.0.0.1:{system.processes['gateway'].http_port}"
+    name = f"Crew {unique}"
+    async with _chromium() as browser:
+        own = await _sign_in(browser, base, owner.handle)
+        await expect(own.locator("nav a[href='/communities']")).to_be_visible()
+        crew = await _create_community(own, name, "private")
+        await expect(own.locator("[data-member-count]")).to_have_text("1 member")
+        await expect(own.locator("[data-members]")).to_contain_text("Comm Owner")
+        await _fits(own)
+        secret = await _create_community(own, f"Hideout {unique}", "secret")
+
+        # The member finds the private community in the directory and asks to join.
+        mem = await _sign_in(browser, base, member.handle)
+        await mem.goto(f"/communities?q={unique}")
+        row = mem.locator(f"li.community-row[data-community-id='{crew}']")
+        await expect(row).to_contain_text("Private")
+        await expect(row).to_contain_text("1 member")
+        await expect(mem.locator(f"[data-community-id='{secret}']")).to_have_count(0)
+        await _fits(mem)
+        await row.get_by_role("link", name=name).click()
+        await expect(mem.locator("[data-members-only]")).to_be_visible()
+        await mem.get_by_role("button", name="Request to join").click()
+        await expect(mem.locator("[data-membership='requested']")).to_be_visible()
+        await expect(mem.get_by_role("button", name="Withdraw request")).to_be_visible()
+        await expect(mem.locator("#compose-text")).to_have_count(0)
+
+        # The owner approves the request on the community page.
+        await own.goto(f"/c/{crew}")
+        request = own.locator(f"[data-requests] li[data-person-id='{member.id}']")
+        await expect(request).to_contain_text("Comm Member")
+        await _fits(own)
+        await request.get_by_role("button", name="Approve").click()
+        await expect(
+            own.locator(f"[data-members] li[data-person-id='{member.id}']")
+        ).to_be_visible()
+        await expect(own.locator("[data-member-count]")).to_have_text("2 members")
+        await expect(own.locator("[data-requests]")).to_contain_text("No pending requests")
+
+        # The member posts into the community from its page.
+        await mem.goto(f"/c/{crew}")
+        await expect(mem.locator("[data-membership='active']")).to_be_visible()
+        text = f"Crew news #crew{unique} <b>not bold</b>"
+        await mem.fill("#compose-text", text)
+        await mem.click("#compose button[type=submit]")
+        posted = mem.locator("[data-community-feed] article.post").first
+        await expect(posted).to_contain_text("<b>not bold</b>")
+        assert await posted.locator("b").count() == 0
+        await mem.reload()
+        await expect(mem.locator("[data-community-feed] article.post").first).to_contain_text(
+            "Crew news"
+        )
+        await _fits(mem)
+
+        # ... and sees it in the home feed, linked to its community.
+        async def in_home_feed() -> bool:
+            await mem.goto("/")
+            return await mem.locator("article.post", has_text="Crew news").count() > 0
+
+        await eventually(in_home_feed, within=30, what="community post in the home feed")
+        link = mem.locator("article.post", has_text="Crew news").locator(f"a[href='/c/{crew}']")
+        await expect(link).to_have_text(name)
+        await _fits(mem)
+
+        # A non-member sees the private community, but neither its posts nor its members.
+        out = await _sign_in(browser, base, outsider.handle)
+        response = await out.goto(f"/c/{crew}")
+        assert response is not None and response.status == 200
+        await expect(out.locator("h1")).to_have_text(name)
+        await expect(out.locator("[data-members-only]")).to_be_visible()
+        await expect(out.locator("main")).not_to_contain_text("Crew news")
+        await expect(out.locator("main")).not_to_contain_text("Comm Member")
+        await expect(out.get_by_role("button", name="Request to join")).to_be_visible()
+        await _fits(out)
+
+        # The secret community is the 404 page of an id that does not exist, to the byte.
+        response = await out.goto(f"/c/{secret}")
+        assert response is not None and response.status == 404
+        secret_page = await out.locator("main").inner_html()
+        response = await out.goto(f"/c/{uuid.uuid4()}")
+        assert response is not None and response.status == 404
+        assert await out.locator("main").inner_html() == secret_page
+        assert f"Hideout {unique}" not in secret_page
+        await _fits(out)
+
+        # Invited by handle, the outsider sees it and may accept.
+        await own.goto(f"/c/{secret}")
+        await own.fill("#invite-handle", f"@{outsider.handle}")
+        await own.get_by_role("button", name="Invite").click()
+        await expect(own.locator("[data-requests]")).to_contain_text("Comm Nonmember")
+        await out.goto(f"/c/{secret}")
+        await expect(out.locator("h1")).to_have_text(f"Hideout {unique}")
+        await out.get_by_role("button", name="Accept invitation").click()
+        await expect(out.locator("[data-membership='active']")).to_be_visible()
+
+        # Leaving takes the posts away again.
+        _accept_dialogs(mem)
+        await mem.goto(f"/c/{crew}")
+        await mem.get_by_role("button", name="Leave").click()
+        await expect(mem.get_by_role("button", name="Request to join")).to_be_visible()
+        await expect(mem.locator("[data-members-only]")).to_be_visible()
+        await expect(mem.locator("main")).not_to_contain_text("Crew news")
+        await mem.goto("/communities?mine=true")
+        await expect(mem.locator(f"[data-community-id='{crew}']")).to_have_count(0)
+        await _fits(mem)
+        LOGS.mkdir(parents=True, exist_ok=True)
+        await own.goto(f"/c/{crew}")
+        await own.screenshot(path=str(Path(LOGS) / "browser-community.png"), full_page=True)

@@ -76,6 +76,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("GET",    "/u/{id_or_handle}",                    LOGIN, 200,  200,   200),
     ("GET",    "/search",                              LOGIN, 200,  200,   200),
     ("GET",    "/notifications",                       LOGIN, 200,  200,   200),
+    ("GET",    "/communities",                         LOGIN, 200,  200,   200),
+    ("GET",    "/c/{community_id}",                    LOGIN, 200,  200,   200),  # public
     ("GET",    "/ui/login",                            200,  200,   200,   200),
     ("POST",   "/ui/login",                            SIGN, SIGN,  SIGN,  SIGN),
     ("POST",   "/ui/logout",                           SIGN, SIGN,  SIGN,  SIGN),

@@ -8,6 +8,7 @@ production sign-in will be OIDC.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 import secrets
@@ -20,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from hallway.feed.v1 import community_pb2 as cpb
 from hallway.feed.v1 import feed_pb2
 from hallway.notification.v1 import notification_pb2
 from hallway.profile.v1 import profile_pb2
@@ -140,6 +142,24 @@ def _to_login() -> Response:
     return RedirectResponse("/ui/login", status_code=303)
 
 
+async def _community_names(backends: Backends, posts: list[Any]) -> dict[str, str]:
+    """Names of the communities the posts on a page were written in (one GetCommunity per
+    distinct community, concurrently). A community that cannot be read now is left out:
+    its posts then link to it without a name."""
+    ids = list(dict.fromkeys(p.community_id for p in posts if p.community_id))[:50]
+
+    async def one(cid: str) -> tuple[str, str]:
+        try:
+            resp = await backends.communities.GetCommunity(
+                cpb.GetCommunityRequest(community_id=cid)
+            )
+        except Problem:
+            return cid, ""
+        return cid, resp.community.name
+
+    return {cid: name for cid, name in await asyncio.gather(*map(one, ids)) if name}
+
+
 async def _following_ids(backends: Backends, me: Principal) -> set[str]:
     """Whom the caller follows, to draw follow buttons in the right state (first 200)."""
     resp = await backends.profile.ListFollowing(
@@ -159,6 +179,7 @@ async def home(request: Request, cursor: str = "") -> Response:
             feed_pb2.ListHomeTimelineRequest(page_size=20, page_token=cursor)
         )
         posts = await convert.posts(backends, resp.posts)
+        communities = await _community_names(backends, posts)
     except Problem as exc:
         return _error(request, me, exc)
     return _render(
@@ -166,6 +187,7 @@ async def home(request: Request, cursor: str = "") -> Response:
         "home.html",
         me,
         posts=posts,
+        communities=communities,
         next_cursor=resp.next_page_token,
         more_api="/api/v1/timeline/home",
     )
@@ -315,6 +337,7 @@ async def person_page(request: Request, id_or_handle: str, cursor: str = "") -> 
             feed_pb2.ListTimelineRequest(person_id=person.id, page_size=20, page_token=cursor)
         )
         posts = await convert.posts(backends, resp.posts)
+        communities = await _community_names(backends, posts)
         following = await _following_ids(backends, me)
     except Problem as exc:
         return _error(request, me, exc)
@@ -324,6 +347,7 @@ async def person_page(request: Request, id_or_handle: str, cursor: str = "") -> 
         me,
         person=person,
         posts=posts,
+        communities=communities,
         next_cursor=resp.next_page_token,
         more_api=f"/api/v1/people/{person.id}/posts",
         following=following,
@@ -373,4 +397,120 @@ async def notifications_page(request: Request, cursor: str = "") -> Response:
         items=items,
         unread=resp.unread_count,
         next_cursor=resp.next_page_token,
+    )
+
+
+# Visibility can only be narrowed: the settings form offers the current one and narrower.
+_NARROWER = {
+    "public": ["public", "private", "secret"],
+    "private": ["private", "secret"],
+    "secret": ["secret"],
+}
+MEMBERS_SHOWN = 50
+
+
+@router.get("/communities", response_class=HTMLResponse)
+async def communities_page(
+    request: Request, q: str = "", mine: bool = False, cursor: str = ""
+) -> Response:
+    me = optional_principal(request)
+    if me is None:
+        return _to_login()
+    backends = _backends(request)
+    q = q.strip()[:100]
+    try:
+        resp = await backends.communities.ListCommunities(
+            cpb.ListCommunitiesRequest(query=q, mine=mine, page_size=50, page_token=cursor)
+        )
+    except Problem as exc:
+        return _error(request, me, exc)
+    return _render(
+        request,
+        "communities.html",
+        me,
+        communities=[convert.community(c) for c in resp.communities],
+        cq=q,
+        mine=mine,
+        next_cursor=resp.next_page_token,
+    )
+
+
+async def _readable(call: Any) -> Any:
+    """The answer, or None when the caller may not read it (403): a private community's
+    posts and members for a non-member."""
+    try:
+        return await call
+    except Problem as exc:
+        if exc.status == 403:
+            return None
+        raise
+
+
+@router.get("/c/{community_id}", response_class=HTMLResponse)
+async def community_page(request: Request, community_id: str, cursor: str = "") -> Response:
+    """A community: what it is, your membership, its feed and members. A community the
+    caller may not know of (secret) is the same 404 page as an id that does not exist."""
+    me = optional_principal(request)
+    if me is None:
+        return _to_login()
+    backends = _backends(request)
+    try:
+        if not is_uuid(community_id):
+            raise Problem(404, "community not found", slug="not-found")
+        resp = await backends.communities.GetCommunity(
+            cpb.GetCommunityRequest(community_id=community_id)
+        )
+        community = convert.community(resp.community)
+        role = community.membership.role if community.membership else None
+        manager = community.membership is not None and role in ("owner", "admin")
+
+        def members(state: str) -> Any:
+            return backends.communities.ListMembers(
+                cpb.ListMembersRequest(
+                    community_id=community.id, state=state, page_size=MEMBERS_SHOWN
+                )
+            )
+
+        feed, active, requested, invited = await asyncio.gather(
+            _readable(
+                backends.feed.ListCommunityPosts(
+                    feed_pb2.ListCommunityPostsRequest(
+                        community_id=community.id, page_size=20, page_token=cursor
+                    )
+                )
+            ),
+            _readable(members("active")),
+            _readable(members("requested")) if manager else asyncio.sleep(0),
+            _readable(members("invited")) if manager else asyncio.sleep(0),
+        )
+        posts = None if feed is None else await convert.posts(backends, feed.posts)
+        lists = {
+            name: None if listing is None else await convert.members(backends, listing.members)
+            for name, listing in (
+                ("active", active),
+                ("requested", requested),
+                ("invited", invited),
+            )
+        }
+    except Problem as exc:
+        return _error(request, me, exc)
+    active_member = community.membership is not None and community.membership.state == "active"
+    owners = [m for m in lists["active"] or [] if m.role == "owner"]
+    return _render(
+        request,
+        "community.html",
+        me,
+        community=community,
+        role=role,
+        manager=manager,
+        may_post=active_member and (community.posting == "members" or manager),
+        # Only when the whole member list is in view can we tell (the service refuses anyway).
+        last_owner=len(owners) == 1 and len(lists["active"] or []) < MEMBERS_SHOWN,
+        posts=posts,
+        members=lists["active"],
+        requested=lists["requested"],
+        invited=lists["invited"],
+        visibilities=_NARROWER.get(community.visibility, [community.visibility]),
+        next_cursor=feed.next_page_token if feed is not None else "",
+        more_api=f"/api/v1/communities/{community.id}/posts",
     )

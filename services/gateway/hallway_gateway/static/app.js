@@ -14,6 +14,19 @@
     sayTimer = setTimeout(() => { statusEl.textContent = ""; }, 5000);
   }
 
+  // A message that survives the reload an action ends with (shown on the next page).
+  const FLASH = "hallway-flash";
+  function flash(message) {
+    try { sessionStorage.setItem(FLASH, message); } catch (_) { /* storage off */ }
+  }
+  try {
+    const pending = sessionStorage.getItem(FLASH);
+    if (pending) {
+      sessionStorage.removeItem(FLASH);
+      say(pending);
+    }
+  } catch (_) { /* storage off */ }
+
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
@@ -81,6 +94,17 @@
       formatTime(t);
       head.append(" ", t);
     }
+    // Posts from a community link to it, except in that community's own feed.
+    const feed = document.querySelector("[data-community-feed]");
+    if (post.community_id && !(feed && feed.dataset.communityFeed === post.community_id)) {
+      const known = document.querySelector('[data-community-link="' + CSS.escape(post.community_id) + '"]');
+      head.append(" ", el("span", { class: "in-community" }, [
+        "in ",
+        el("a", { href: "/c/" + encodeURIComponent(post.community_id), "data-community-link": post.community_id }, [
+          el("bdi", { text: known ? known.textContent : "a community" }),
+        ]),
+      ]));
+    }
     const article = el("article", { class: "post", "data-post-id": post.id }, [head, postText(post.text)]);
     if (me && post.author_id === me) {
       article.append(el("button", { type: "button", class: "link danger", "data-delete-post": post.id }, [
@@ -113,7 +137,9 @@
       const button = compose.querySelector("button[type=submit]");
       button.disabled = true;
       try {
-        const post = await api("POST", "/api/v1/posts", { text }, { "Idempotency-Key": key });
+        const body = { text };
+        if (compose.dataset.community) body.community_id = compose.dataset.community;
+        const post = await api("POST", "/api/v1/posts", body, { "Idempotency-Key": key });
         const feed = document.querySelector("[data-feed]");
         const empty = feed.querySelector("[data-empty]");
         if (empty) empty.remove();
@@ -131,9 +157,64 @@
     update();
   }
 
+  // After an action: reload (the server draws the new state), or go to a page.
+  function afterAction(node, result, message) {
+    const then = node.dataset.then || "reload";
+    if (message) flash(message);
+    if (then === "reload") window.location.reload();
+    else if (then === "community" && result && result.id) window.location.assign("/c/" + encodeURIComponent(result.id));
+    else window.location.assign(then);
+  }
+
+  // Forms that call the API: <form data-api-form data-method data-url [data-then] [data-done]>.
+  // Every named field goes into the JSON body; a [data-handle] field loses a leading "@".
+  document.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form[data-api-form]");
+    if (!form) return;
+    event.preventDefault();
+    const body = {};
+    for (const field of form.elements) {
+      if (!field.name || field.disabled) continue;
+      let value = field.value;
+      if (field.hasAttribute("data-handle")) value = value.trim().replace(/^@/, "");
+      body[field.name] = value;
+    }
+    const button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    try {
+      const result = await api(form.dataset.method || "POST", form.dataset.url, body);
+      afterAction(form, result, form.dataset.done);
+    } catch (err) {
+      say("Could not save: " + err.message);
+      if (button) button.disabled = false;
+    }
+  });
+
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
+  });
+
   document.addEventListener("click", async (event) => {
     const target = event.target.closest("button, a");
     if (!target) return;
+
+    // Buttons that call the API: data-api (method), data-url, optional data-person
+    // ({person_id}) or data-role ({role}) for the body, data-confirm, data-done, data-then.
+    if (target.dataset.api) {
+      if (target.dataset.confirm && !window.confirm(target.dataset.confirm)) return;
+      let body;
+      if (target.dataset.person) body = { person_id: target.dataset.person };
+      else if (target.dataset.role) body = { role: target.dataset.role };
+      target.disabled = true;
+      try {
+        const result = await api(target.dataset.api, target.dataset.url, body);
+        afterAction(target, result, target.dataset.done);
+      } catch (err) {
+        say("Could not do that: " + err.message);
+        target.disabled = false;
+      }
+      return;
+    }
 
     if (target.dataset.deletePost) {
       if (!window.confirm("Delete this post?")) return;
