@@ -48,6 +48,7 @@ from hallway_common.pagination import (
     encode_time_cursor,
 )
 from hallway_common.tracing import current_traceparent
+from hallway_feed import notices
 from hallway_feed.metrics import MEMBERSHIP_CHANGES
 from hallway_feed.retraction import retract_conversations
 
@@ -64,7 +65,9 @@ COMMUNITY_COLUMNS = (
     "c.id, c.name, c.description, c.visibility, c.official, c.posting, c.created_by, "
     "c.member_count, c.version, c.created_at, c.updated_at"
 )
-MEMBER_COLUMNS = "m.community_id, m.person_id, m.state, m.role, m.version, m.created_at"
+MEMBER_COLUMNS = (
+    "m.community_id, m.person_id, m.state, m.role, m.version, m.created_at, m.notify_posts"
+)
 # The same words for "does not exist" and "you may not know it exists".
 NOT_FOUND = "community not found"
 
@@ -297,7 +300,7 @@ async def _write_membership(
            ON CONFLICT (community_id, person_id) DO UPDATE SET state = EXCLUDED.state,
                role = EXCLUDED.role, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
            RETURNING m.community_id, m.person_id, m.state, m.role, m.version, m.created_at,
-                     m.updated_at""",
+                     m.updated_at, m.notify_posts""",
         community["id"],
         person_id,
         state,
@@ -341,8 +344,8 @@ async def _end_membership(
         "UPDATE communities SET member_count = member_count - 1 WHERE id = $1", community["id"]
     )
     MEMBERSHIP_CHANGES.labels(reason).inc()
-    if community["visibility"] != "public":
-        return []
+    if community["visibility"] != "public":  # what they were told of is no longer theirs
+        return [notices.revoked(community["id"], before["person_id"])]
     now = datetime.now(UTC)
     return _membership_ended(community["id"], before["person_id"], reason, version, now)
 
@@ -517,6 +520,18 @@ async def do_join(
         elif c["visibility"] == "private":
             await _write_membership(conn, c, actor, "requested", "member", None, None)
             MEMBERSHIP_CHANGES.labels("requested").inc()
+            managers = await conn.fetch(
+                """SELECT person_id FROM memberships WHERE community_id = $1
+                   AND state = 'active' AND role IN ('owner', 'admin')""",
+                community_id,
+            )
+            await enqueue(
+                conn,
+                notices.created(
+                    "join_request", [m["person_id"] for m in managers], actor, community=c
+                ),
+                prefix,
+            )
         # secret and not invited: access() already answered NOT_FOUND
         return await access(conn, community_id, actor)
 
@@ -553,12 +568,17 @@ async def do_add_member(
             row, events = await _write_membership(
                 conn, a.community, person_id, "active", "member", actor, before
             )
-            await enqueue(conn, events, prefix)
+            approved = notices.created(
+                "request_approved", [person_id], actor, community=a.community
+            )
+            await enqueue(conn, events + approved, prefix)
             return row
         MEMBERSHIP_CHANGES.labels("invited").inc()
         row, _ = await _write_membership(
             conn, a.community, person_id, "invited", "member", actor, None
         )
+        invited = notices.created("community_invite", [person_id], actor, community=a.community)
+        await enqueue(conn, invited, prefix)
         return row
 
 
@@ -643,6 +663,23 @@ async def do_set_role(
         )
         await enqueue(conn, events, prefix)
         return row
+
+
+async def do_set_notify(
+    pool: asyncpg.Pool, community_id: uuid.UUID, actor: uuid.UUID, on: bool
+) -> asyncpg.Record:
+    """A member chooses whether to hear of every post in the community."""
+    async with pool.acquire() as conn, conn.transaction():
+        a = await access(conn, community_id, actor)
+        if not a.member:
+            raise NotFound("you are not a member of this community")
+        return await conn.fetchrow(
+            f"""UPDATE memberships m SET notify_posts = $3
+                WHERE community_id = $1 AND person_id = $2 RETURNING {MEMBER_COLUMNS}""",
+            community_id,
+            actor,
+            on,
+        )
 
 
 # Reads ---------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from hallway_common.events import Event, new_event, tombstone
 from hallway_common.outbox import enqueue
 from hallway_common.pagination import decode_time_cursor, encode_time_cursor
 from hallway_common.tracing import current_traceparent
-from hallway_feed import communities
+from hallway_feed import communities, notices
 from hallway_feed import text as rules
 from hallway_feed.metrics import COMMENTS_WRITTEN, REACTIONS_CHANGED
 from hallway_feed.posts import (
@@ -153,16 +153,47 @@ async def do_comment(
         await conn.execute(
             "UPDATE posts SET comment_count = comment_count + 1 WHERE id = $1", post_id
         )
+        events = await _comment_notices(conn, post, row, author, text)
         if post.public:
             fields = _comment_fields(row, post, await _parent_author(conn, parent_id))
             created = CommentCreated(**fields)
-            await enqueue(
-                conn,
-                [new_event(created.type, created, current_traceparent()), comment_state(fields)],
-                prefix,
-            )
+            events += [
+                new_event(created.type, created, current_traceparent()),
+                comment_state(fields),
+            ]
+        await enqueue(conn, events, prefix)
     COMMENTS_WRITTEN.labels("created").inc()
     return row
+
+
+async def _comment_notices(
+    conn: asyncpg.Connection, post: PostRef, row: asyncpg.Record, author: uuid.UUID, text: str
+) -> list[Event]:
+    """Mentioned people hear of the mention; the post's author and everyone in the
+    thread (the comment replied to and its replies) of the reply. Readers only."""
+    community = None
+    if post.community_id is not None:
+        community = await conn.fetchrow(
+            "SELECT id, name FROM communities WHERE id = $1", post.community_id
+        )
+    mentioned = set(
+        await notices.readers_among(
+            conn, [uuid.UUID(m["person_id"]) for m in row["mentions"]], post.community_id
+        )
+    )
+    thread: set[uuid.UUID] = {post.author_id}
+    if row["parent_id"] is not None:
+        authors = await conn.fetch(
+            """SELECT DISTINCT author_id FROM comments
+               WHERE (id = $1 OR parent_id = $1) AND deleted_at IS NULL""",
+            row["parent_id"],
+        )
+        thread |= {a["author_id"] for a in authors}
+    repliers = await notices.readers_among(conn, thread - mentioned, post.community_id)
+    common = {"post_id": post.id, "comment_id": row["id"], "community": community, "text": text}
+    return notices.created("mention", mentioned, author, **common) + notices.created(
+        "reply", repliers, author, **common
+    )
 
 
 async def _own_comment(
@@ -248,6 +279,9 @@ async def do_delete_comment(
             row["post_id"],
             len(gone),
         )
+        scope = post.community_id or post.id
+        retractions = [notices.retracted(scope, comment_id=g["id"]) for g in gone]
+        await enqueue(conn, retractions, prefix)
         if post.public:
             trace = current_traceparent()
             events: list[Event] = []
@@ -440,8 +474,18 @@ async def do_react(
                     post_id,
                     kind,
                 )
-            if post.public:
-                await enqueue(conn, _reaction_events(post, person, kind, on), prefix)
+            events = _reaction_events(post, person, kind, on) if post.public else []
+            if on:
+                community = None
+                if post.community_id is not None:
+                    community = await conn.fetchrow(
+                        "SELECT id, name FROM communities WHERE id = $1", post.community_id
+                    )
+                author = await notices.readers_among(conn, [post.author_id], post.community_id)
+                events += notices.created(
+                    "reaction", author, person, post_id=post.id, community=community, reaction=kind
+                )
+            await enqueue(conn, events, prefix)
             REACTIONS_CHANGED.labels("added" if on else "removed").inc()
         return (await counts(conn, [post_id], person))[post_id]
 

@@ -14,6 +14,7 @@ from hallway.feed.v1 import conversation_pb2 as vpb
 from hallway.feed.v1 import conversation_pb2_grpc as vpb_grpc
 from hallway.feed.v1 import feed_pb2 as pb
 from hallway.feed.v1 import feed_pb2_grpc as pb_grpc
+from hallway_common.errors import InvalidArgument, PermissionDenied
 from hallway_common.fields import parse_id, timestamp
 from hallway_common.identity import current_actor, require_person
 from hallway_common.pagination import page_size
@@ -164,13 +165,14 @@ def _access_proto(a: communities.Access) -> cpb.Community:
     return community_proto(a.community, a.state, a.role)
 
 
-def member_proto(m: asyncpg.Record) -> cpb.Member:
+def member_proto(m: asyncpg.Record, viewer: uuid.UUID) -> cpb.Member:
     return cpb.Member(
         community_id=str(m["community_id"]),
         person_id=str(m["person_id"]),
         state=m["state"],
         role=m["role"],
         created_at=timestamp(m["created_at"]),
+        notify_posts=m["notify_posts"] and m["person_id"] == viewer,
     )
 
 
@@ -247,14 +249,15 @@ class CommunityServicer(cpb_grpc.CommunityServiceServicer):
     async def AddMember(
         self, request: cpb.AddMemberRequest, context: grpc.aio.ServicerContext
     ) -> cpb.AddMemberResponse:
+        actor = require_person()
         m = await communities.do_add_member(
             self.pool,
             self.prefix,
             parse_id(request.community_id, "community_id"),
-            require_person(),
+            actor,
             parse_id(request.person_id, "person_id"),
         )
-        return cpb.AddMemberResponse(member=member_proto(m))
+        return cpb.AddMemberResponse(member=member_proto(m, actor))
 
     async def RemoveMember(
         self, request: cpb.RemoveMemberRequest, context: grpc.aio.ServicerContext
@@ -271,29 +274,38 @@ class CommunityServicer(cpb_grpc.CommunityServiceServicer):
     async def UpdateMember(
         self, request: cpb.UpdateMemberRequest, context: grpc.aio.ServicerContext
     ) -> cpb.UpdateMemberResponse:
-        m = await communities.do_set_role(
-            self.pool,
-            self.prefix,
-            parse_id(request.community_id, "community_id"),
-            require_person(),
-            parse_id(request.person_id, "person_id"),
-            request.role,
-        )
-        return cpb.UpdateMemberResponse(member=member_proto(m))
+        community_id = parse_id(request.community_id, "community_id")
+        actor = require_person()
+        person = parse_id(request.person_id, "person_id")
+        if not request.role and not request.HasField("notify_posts"):
+            raise InvalidArgument("set role or notify_posts")
+        m = None
+        if request.HasField("notify_posts"):
+            if person != actor:
+                raise PermissionDenied("notify_posts is each member's own choice")
+            m = await communities.do_set_notify(
+                self.pool, community_id, actor, request.notify_posts
+            )
+        if request.role:
+            m = await communities.do_set_role(
+                self.pool, self.prefix, community_id, actor, person, request.role
+            )
+        return cpb.UpdateMemberResponse(member=member_proto(m, actor))
 
     async def ListMembers(
         self, request: cpb.ListMembersRequest, context: grpc.aio.ServicerContext
     ) -> cpb.ListMembersResponse:
+        actor = require_person()
         page = await communities.list_members(
             self.pool,
             parse_id(request.community_id, "community_id"),
-            require_person(),
+            actor,
             request.state or "active",
             page_size(request.page_size, DEFAULT_MEMBERS_PAGE, MAX_MEMBERS_PAGE),
             request.page_token,
         )
         return cpb.ListMembersResponse(
-            members=[member_proto(m) for m in page.rows], next_page_token=page.next_token
+            members=[member_proto(m, actor) for m in page.rows], next_page_token=page.next_token
         )
 
 

@@ -24,7 +24,7 @@ from hallway_common.events import Event, new_event, tombstone
 from hallway_common.outbox import enqueue
 from hallway_common.pagination import decode_time_cursor, encode_time_cursor
 from hallway_common.tracing import current_traceparent
-from hallway_feed import communities
+from hallway_feed import communities, notices
 from hallway_feed import text as rules
 from hallway_feed.metrics import POSTS_CREATED
 from hallway_feed.retraction import retract_conversations
@@ -112,6 +112,7 @@ async def do_create_post(
     async with pool.acquire() as conn, conn.transaction():
         await check_author(conn, author_id)
         public = True
+        place = None
         if community_id is not None:
             # FOR SHARE: a concurrent narrowing waits, so it withdraws this post too.
             place = await communities.access(conn, community_id, author_id, share=True)
@@ -156,12 +157,39 @@ async def do_create_post(
             now,
             hashtags,
         )
+        events: list[Event] = []
         if public:
             created = PostCreated(**_post_fields(row))
             events = [new_event(created.type, created, current_traceparent()), post_state(row)]
-            await enqueue(conn, events, topic_prefix)
+        else:  # mentions of a restricted post reach only those who may read it
+            assert place is not None
+            mentioned = [uuid.UUID(m["person_id"]) for m in mentions]
+            readers = await notices.readers_among(conn, mentioned, community_id)
+            events += notices.created(
+                "mention", readers, author_id, post_id=post_id, community=place.community, text=text
+            )
+        if place is not None:
+            events += notices.created(
+                "community_post",
+                await _subscribers(conn, place.community["id"]),
+                author_id,
+                post_id=post_id,
+                community=place.community,
+                text=text,
+            )
+        await enqueue(conn, events, topic_prefix)
     POSTS_CREATED.inc()
     return row, True
+
+
+async def _subscribers(conn: asyncpg.Connection, community_id: uuid.UUID) -> list[uuid.UUID]:
+    """Members who asked to hear of every post in the community."""
+    rows = await conn.fetch(
+        """SELECT person_id FROM memberships
+           WHERE community_id = $1 AND state = 'active' AND notify_posts""",
+        community_id,
+    )
+    return [r["person_id"] for r in rows]
 
 
 def _post_fields(row: asyncpg.Record) -> dict[str, Any]:
@@ -233,7 +261,7 @@ async def do_delete_post(
     """Soft-delete (author only): scrub the content, keep the tombstone, publish."""
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
-            """SELECT p.author_id, p.version, c.visibility FROM posts p
+            """SELECT p.author_id, p.version, p.community_id, c.visibility FROM posts p
                LEFT JOIN communities c ON c.id = p.community_id
                WHERE p.id = $1 AND p.deleted_at IS NULL FOR UPDATE OF p""",
             post_id,
@@ -252,7 +280,10 @@ async def do_delete_post(
             now,
         )
         await conn.execute("DELETE FROM post_tags WHERE post_id = $1", post_id)
-        if not published:  # never on a broad topic: nothing to take back there
+        scope = row["community_id"] or post_id
+        retraction = notices.retracted(scope, post_id=post_id)
+        if not published:  # never on a broad topic: only the notices to take back
+            await enqueue(conn, [retraction], topic_prefix)
             return
         payload = PostDeleted(
             post_id=post_id, author_id=row["author_id"], version=version, occurred_at=now
@@ -263,6 +294,7 @@ async def do_delete_post(
             # The state topic forgets the post: its text does not survive compaction.
             tombstone("hallway.feed.post.state", str(post_id), now, trace),
             *await retract_conversations(conn, [post_id], "post_deleted", now),
+            retraction,
         ]
         await enqueue(conn, events, topic_prefix)
 

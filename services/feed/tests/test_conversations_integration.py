@@ -165,6 +165,22 @@ async def test_threads_edits_reactions_and_counts(system: Stack, unique: str) ->
         } <= kinds
 
     await eventually(published, what="the public post's comments on the comment topic")
+
+    async def notified() -> dict | None:
+        prefix = system.post_topic.removesuffix("hallway.feed.post.v1")
+        records = await testing.topic_records(prefix + "hallway.feed.notice.v1")
+        got: dict = {}
+        for r in records:
+            n = orjson.loads(r.value)
+            if n.get("post_id") == post.id and n["type"] == "hallway.feed.notice.created":
+                got.setdefault(n["kind"], []).append((n["actor_id"], sorted(n["recipients"])))
+        return got if {"reply", "mention", "reaction"} <= set(got) else None
+
+    got = await eventually(notified, what="notices of replies, mentions and reactions")
+    assert (bob.id, [cy.id]) in got["mention"]  # cy mentioned by bob: a mention, not a reply
+    assert (bob.id, [ada.id]) in got["reply"]  # the post's author hears of the comment
+    assert (cy.id, sorted([ada.id, bob.id])) in got["reply"]  # thread: author + parent
+    assert (bob.id, [ada.id]) in got["reaction"]
     # Deleting the post takes its conversation off the broad topics.
     await system.feed.DeletePost(fpb.DeletePostRequest(post_id=post.id), metadata=_as(ada))
     prefix = system.post_topic.removesuffix("hallway.feed.post.v1")

@@ -197,11 +197,19 @@ async def update_member(
     caller: Caller,
     backends: Services,
 ) -> models.Member:
-    """Change a member's role: owners only. 422 when the last owner would step down."""
+    """Change a member's `role` (owners only; 422 when the last owner would step down),
+    or choose `notify_posts` on your own membership: hear of every post there."""
     cid = _community_id(community_id)
     person = await resolve_person_id(backends, person_id)
+    if body.role is None and body.notify_posts is None:
+        raise Problem(400, "give role or notify_posts", slug="invalid-argument")
     resp = await backends.communities.UpdateMember(
-        cpb.UpdateMemberRequest(community_id=cid, person_id=person, role=body.role)
+        cpb.UpdateMemberRequest(
+            community_id=cid,
+            person_id=person,
+            role=body.role or "",
+            **({} if body.notify_posts is None else {"notify_posts": body.notify_posts}),
+        )
     )
     return (await convert.members(backends, [resp.member]))[0]
 

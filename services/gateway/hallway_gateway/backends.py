@@ -15,7 +15,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import Gauge
 
-from hallway.feed.v1 import community_pb2_grpc, feed_pb2_grpc
+from hallway.feed.v1 import community_pb2_grpc, conversation_pb2_grpc, feed_pb2_grpc
 from hallway.notification.v1 import notification_pb2_grpc
 from hallway.profile.v1 import profile_pb2_grpc
 from hallway.search.v1 import search_pb2_grpc
@@ -27,6 +27,7 @@ from hallway_gateway.problems import from_rpc_error
 from hallway_gateway.settings import GatewaySettings
 
 SERVICES = ("profile", "feed", "search", "notification")
+FEED_HOSTED = ("communities", "conversations", "topics")
 # Who the gateway is when it calls for nobody in particular (e.g. the sign-in page).
 GATEWAY_SUBJECT = SERVICE_PREFIX + "gateway"
 HEALTH_INTERVAL_SECONDS = 10.0
@@ -75,7 +76,10 @@ class Backends:
     feed: Guarded
     search: Guarded
     notification: Guarded
-    communities: Guarded  # CommunityService, hosted by feed (same channel)
+    # Further services hosted by feed, on its channel.
+    communities: Guarded
+    conversations: Guarded
+    topics: Guarded
     # name -> check(timeout) returning the serving status name ("SERVING", ...).
     health: dict[str, HealthCheck] = field(default_factory=dict)
     channels: list[grpc.aio.Channel] = field(default_factory=list)
@@ -92,7 +96,7 @@ class Backends:
         def metadata() -> tuple[tuple[str, str], ...]:
             return signer.metadata(subject, roles) if signer else ((IDENTITY_KEY, subject),)
 
-        stubs = {name: getattr(self, name) for name in (*SERVICES, "communities")}
+        stubs = {name: getattr(self, name) for name in (*SERVICES, *FEED_HOSTED)}
         return replace(
             self,
             **{name: Guarded(g.name, g.stub, metadata) for name, g in stubs.items()},
@@ -121,6 +125,10 @@ class Backends:
             profile=Guarded("profile", profile_pb2_grpc.ProfileServiceStub(channels["profile"])),
             feed=Guarded("feed", feed_pb2_grpc.FeedServiceStub(channels["feed"])),
             communities=Guarded("feed", community_pb2_grpc.CommunityServiceStub(channels["feed"])),
+            conversations=Guarded(
+                "feed", conversation_pb2_grpc.ConversationServiceStub(channels["feed"])
+            ),
+            topics=Guarded("feed", conversation_pb2_grpc.TopicServiceStub(channels["feed"])),
             search=Guarded("search", search_pb2_grpc.SearchServiceStub(channels["search"])),
             notification=Guarded(
                 "notification",

@@ -80,6 +80,9 @@ def post(p: Any, known: dict[str, profile_pb2.Person]) -> models.Post:
         created_at=ts(p.created_at, p.HasField("created_at")),
         version=p.version,
         community_id=p.community_id or None,
+        comment_count=p.comment_count,
+        reaction_counts=dict(p.reaction_counts),
+        my_reactions=list(p.my_reactions),
     )
 
 
@@ -171,6 +174,49 @@ async def members(backends: Backends, items: Iterable[Any]) -> list[models.Membe
             state=m.state,
             role=m.role,
             since=ts(m.created_at, m.HasField("created_at")),
+            notify_posts=m.notify_posts,
         )
         for m in items
+    ]
+
+
+def comment(c: Any, known: dict[str, profile_pb2.Person]) -> models.Comment:
+    return models.Comment(
+        id=c.id,
+        post_id=c.post_id,
+        parent_id=c.parent_id or None,
+        author_id=c.author_id,
+        author=author(c.author_id, known),
+        text=c.text,
+        mentions=[models.Mention(person_id=m.person_id, handle=m.handle) for m in c.mentions],
+        created_at=ts(c.created_at, c.HasField("created_at")),
+        edited_at=ts(c.edited_at, c.HasField("edited_at")),
+        version=c.version,
+    )
+
+
+async def comments(backends: Backends, items: Iterable[Any]) -> list[models.Comment]:
+    items = list(items)
+    known = await people_by_id(backends, (c.author_id for c in items))
+    return [comment(c, known) for c in items]
+
+
+def reaction_summary(s: Any) -> models.ReactionSummary:
+    return models.ReactionSummary(
+        reaction_counts=dict(s.reaction_counts),
+        my_reactions=list(s.my_reactions),
+        comment_count=s.comment_count,
+    )
+
+
+async def reactors(backends: Backends, items: Iterable[Any]) -> list[models.Reactor]:
+    items = list(items)
+    known = await people_by_id(backends, (r.person_id for r in items))
+    return [
+        models.Reactor(
+            person=author(r.person_id, known),
+            kind=r.kind,
+            created_at=ts(r.created_at, r.HasField("created_at")),
+        )
+        for r in items
     ]

@@ -88,6 +88,12 @@ class Post(BaseModel):
     community_id: str | None = Field(
         description="The community it was posted in; null for a personal post."
     )
+    comment_count: int
+    reaction_counts: dict[str, int] = Field(
+        description="Reactions by kind (like, celebrate, insightful, support, funny); kinds "
+        "with none are left out."
+    )
+    my_reactions: list[str] = Field(description="Your own reactions to it, by kind.")
 
 
 class PostCreate(BaseModel):
@@ -156,6 +162,9 @@ class Member(BaseModel):
     state: Literal["active", "requested", "invited"]
     role: Role
     since: str | None
+    notify_posts: bool = Field(
+        description="Hears of every post; shown on your own membership only (else false)."
+    )
 
 
 class MemberAdd(BaseModel):
@@ -167,9 +176,12 @@ class MemberAdd(BaseModel):
 
 
 class MemberUpdate(BaseModel):
+    """A role (owners, for anyone), and/or notify_posts (your own membership only)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    role: Role
+    role: Role | None = None
+    notify_posts: bool | None = None
 
 
 class PostHit(BaseModel):
@@ -241,3 +253,63 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str
     instance: str
+
+
+ReactionKind = Literal["like", "celebrate", "insightful", "support", "funny"]
+
+
+class Comment(BaseModel):
+    id: str
+    post_id: str
+    parent_id: str | None = Field(description="The comment replied to; null at the top level.")
+    author_id: str
+    author: Author
+    text: str
+    mentions: list[Mention]
+    created_at: str | None
+    edited_at: str | None = Field(description="Set once edited: show an 'edited' mark.")
+    version: int
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_POST_CHARS)
+    parent_id: str | None = Field(
+        default=None, max_length=64, description="Reply to this comment (threads are one deep)."
+    )
+
+
+class CommentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_POST_CHARS)
+
+
+class CommentEdit(BaseModel):
+    version: int
+    text: str
+    written_at: str | None
+
+
+class CommentHistory(BaseModel):
+    comment: Comment
+    edits: list[CommentEdit] = Field(description="Earlier texts, oldest first.")
+
+
+class ReactionSummary(BaseModel):
+    reaction_counts: dict[str, int]
+    my_reactions: list[str]
+    comment_count: int
+
+
+class Reactor(BaseModel):
+    person: Author
+    kind: ReactionKind
+    created_at: str | None
+
+
+class Topic(BaseModel):
+    tag: str = Field(description="Lower-cased, without '#'.")
+    follower_count: int
+    following: bool

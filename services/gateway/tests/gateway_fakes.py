@@ -369,6 +369,8 @@ def harness(per_minute: int = 1000, **overrides: Any) -> Harness:
         search=Guarded("search", search),
         notification=Guarded("notification", notification),
         communities=Guarded("feed", Fake()),
+        conversations=Guarded("feed", Fake()),
+        topics=Guarded("feed", Fake()),
         health={name: checker(name) for name in health},
     )
     app = create_app(settings, backends=backends, limiter=TokenBucketLimiter(per_minute))

@@ -49,6 +49,18 @@ EXPECTED_ROUTES = {
     ("patch", "/api/v1/communities/{community_id}/members/{person_id}"),
     ("delete", "/api/v1/communities/{community_id}/members/{person_id}"),
     ("get", "/api/v1/communities/{community_id}/posts"),
+    ("get", "/api/v1/posts/{post_id}/comments"),
+    ("post", "/api/v1/posts/{post_id}/comments"),
+    ("patch", "/api/v1/comments/{comment_id}"),
+    ("delete", "/api/v1/comments/{comment_id}"),
+    ("get", "/api/v1/comments/{comment_id}/history"),
+    ("put", "/api/v1/posts/{post_id}/reactions/{kind}"),
+    ("delete", "/api/v1/posts/{post_id}/reactions/{kind}"),
+    ("get", "/api/v1/posts/{post_id}/reactions"),
+    ("get", "/api/v1/topics/{tag}"),
+    ("get", "/api/v1/topics/{tag}/posts"),
+    ("post", "/api/v1/topics/{tag}/follow"),
+    ("delete", "/api/v1/topics/{tag}/follow"),
 }
 
 

@@ -38,18 +38,20 @@ class Community(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., visibility: _Optional[str] = ..., official: _Optional[bool] = ..., posting: _Optional[str] = ..., created_by: _Optional[str] = ..., member_count: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., my_state: _Optional[str] = ..., my_role: _Optional[str] = ...) -> None: ...
 
 class Member(_message.Message):
-    __slots__ = ("community_id", "person_id", "state", "role", "created_at")
+    __slots__ = ("community_id", "person_id", "state", "role", "created_at", "notify_posts")
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    NOTIFY_POSTS_FIELD_NUMBER: _ClassVar[int]
     community_id: str
     person_id: str
     state: str
     role: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, community_id: _Optional[str] = ..., person_id: _Optional[str] = ..., state: _Optional[str] = ..., role: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    notify_posts: bool
+    def __init__(self, community_id: _Optional[str] = ..., person_id: _Optional[str] = ..., state: _Optional[str] = ..., role: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., notify_posts: _Optional[bool] = ...) -> None: ...
 
 class CreateCommunityRequest(_message.Message):
     __slots__ = ("name", "description", "visibility", "official", "posting")
@@ -162,14 +164,16 @@ class RemoveMemberResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class UpdateMemberRequest(_message.Message):
-    __slots__ = ("community_id", "person_id", "role")
+    __slots__ = ("community_id", "person_id", "role", "notify_posts")
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    NOTIFY_POSTS_FIELD_NUMBER: _ClassVar[int]
     community_id: str
     person_id: str
     role: str
-    def __init__(self, community_id: _Optional[str] = ..., person_id: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+    notify_posts: bool
+    def __init__(self, community_id: _Optional[str] = ..., person_id: _Optional[str] = ..., role: _Optional[str] = ..., notify_posts: _Optional[bool] = ...) -> None: ...
 
 class UpdateMemberResponse(_message.Message):
     __slots__ = ("member",)

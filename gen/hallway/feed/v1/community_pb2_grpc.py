@@ -184,8 +184,11 @@ class CommunityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateMember(self, request, context):
-        """An owner changes a member's role. PERMISSION_DENIED for anyone else;
-        FAILED_PRECONDITION when the last owner would step down. Idempotent.
+        """An owner changes a member's role (role); a member chooses whether to hear of
+        every post (notify_posts, their own membership only). PERMISSION_DENIED for a
+        role change by anyone but an owner, or notify_posts on someone else's;
+        FAILED_PRECONDITION when the last owner would step down; INVALID_ARGUMENT when
+        neither is set. Idempotent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
