@@ -595,7 +595,7 @@ CONSUMERS: dict[str, tuple[str, tuple[Topic, ...]]] = {
     "hallway-feed": ("feed", (PERSON, FOLLOW)),
     "hallway-feed-fanout": ("feed", (POST,)),
     "hallway-search": ("search", (PERSON, POST)),
-    "hallway-notification": ("notification", (POST, FOLLOW, PERSON)),
+    "hallway-notification": ("notification", (POST, FOLLOW, PERSON, NOTICE)),
 }
 
 

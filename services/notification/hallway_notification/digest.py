@@ -24,16 +24,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import asyncpg
 
 from hallway_common.failures import is_transient
 from hallway_common.logs import get_logger
-from hallway_notification import prefs
-from hallway_notification.kinds import EMAIL, MENTION, NEW_FOLLOWER
+from hallway_notification import prefs, texts
+from hallway_notification.kinds import EMAIL
 from hallway_notification.mailer import (
     PermanentFailure,
     SmtpConfig,
@@ -80,21 +82,17 @@ RETURNING d.person_id, d.frequency, d.due_at, d.attempts,
 """
 
 ITEMS_SQL = """
-SELECT id, person_id, kind, snippet, created_at FROM (
-    SELECT id, person_id, kind, snippet, created_at,
+SELECT unread.*, a.display_name AS actor_name FROM (
+    SELECT id, person_id, kind, snippet, created_at, actor_id, comment_id, community_name,
+           reaction, actor_count,
            row_number() OVER (PARTITION BY person_id ORDER BY created_at DESC, id DESC) AS n
     FROM notifications
     WHERE person_id = ANY($1::uuid[]) AND read_at IS NULL AND in_app AND digested_at IS NULL
-) AS unread WHERE n <= $2
-ORDER BY person_id, created_at DESC, id DESC
+) AS unread
+LEFT JOIN email_addresses a ON a.person_id = unread.actor_id
+WHERE unread.n <= $2
+ORDER BY unread.person_id, unread.created_at DESC, unread.id DESC
 """
-
-# How one notification reads in a digest, per kind; other kinds read generically.
-LINES = {
-    MENTION: "You were mentioned: {snippet}",
-    NEW_FOLLOWER: "A colleague started following you",
-}
-GENERIC_LINE = "New {kind}"
 
 
 @dataclass(frozen=True)
@@ -116,9 +114,12 @@ def next_due(due_at: datetime, period: float, now: datetime) -> datetime:
     return following if following > now else now + step
 
 
-def line(kind: str, snippet: str) -> str:
-    text = LINES.get(kind, GENERIC_LINE).format(snippet=snippet, kind=kind.replace("_", " "))
-    return text.rstrip(": ")
+def line(row: Mapping[str, Any] | Any) -> str:
+    """How one notification reads in a digest: what happened, and the start of its text
+    ("Ana and 12 others reacted to your post", "Bo mentioned you in a comment: ...")."""
+    what = texts.headline(row)
+    text = row["snippet"]
+    return f"{what}: {text}" if text else what
 
 
 def digest_email(
@@ -144,7 +145,7 @@ def digest_email(
     lines = [f"You have {count} unread {noun} on Hallway since your last digest:", ""]
     for row in items[:LISTED]:
         when = row["created_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        lines.append(f"  - {when}  {line(row['kind'], row['snippet'])}")
+        lines.append(f"  - {when}  {line(row)}")
     if count > LISTED:
         lines.append(f"  ... and {count - LISTED} more")
     lines.append("")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import asyncpg
 import grpc
@@ -22,6 +23,12 @@ from hallway_notification.streams import StreamClosed, StreamHub
 KIND_TO_PROTO = {
     inbox.MENTION: pb.NOTIFICATION_KIND_MENTION,
     inbox.NEW_FOLLOWER: pb.NOTIFICATION_KIND_NEW_FOLLOWER,
+    inbox.REPLY: pb.NOTIFICATION_KIND_REPLY,
+    inbox.REACTION: pb.NOTIFICATION_KIND_REACTION,
+    inbox.COMMUNITY_INVITE: pb.NOTIFICATION_KIND_COMMUNITY_INVITE,
+    inbox.JOIN_REQUEST: pb.NOTIFICATION_KIND_JOIN_REQUEST,
+    inbox.REQUEST_APPROVED: pb.NOTIFICATION_KIND_REQUEST_APPROVED,
+    inbox.COMMUNITY_POST: pb.NOTIFICATION_KIND_COMMUNITY_POST,
 }
 
 CHANNEL_TO_PROTO = {
@@ -64,16 +71,27 @@ def preferences_from_proto(
     return prefs.check_update(entries, DIGEST_FROM_PROTO.get(digest))
 
 
-def to_proto(row: asyncpg.Record) -> pb.Notification:
+def _text(row: Mapping[str, Any], key: str) -> str:
+    """A column as a proto string: '' for NULL (and for a column not selected)."""
+    value = row.get(key)
+    return "" if value is None else str(value)
+
+
+def to_proto(row: asyncpg.Record | Mapping[str, Any]) -> pb.Notification:
     return pb.Notification(
         id=str(row["id"]),
         person_id=str(row["person_id"]),
         kind=KIND_TO_PROTO.get(row["kind"], pb.NOTIFICATION_KIND_UNSPECIFIED),
         actor_id=str(row["actor_id"]),
-        post_id=str(row["post_id"]) if row["post_id"] else "",
+        post_id=_text(row, "post_id"),
         snippet=row["snippet"],
         created_at=timestamp(row["created_at"]),
         read=row["read_at"] is not None,
+        comment_id=_text(row, "comment_id"),
+        community_id=_text(row, "community_id"),
+        community_name=_text(row, "community_name"),
+        reaction=_text(row, "reaction"),
+        actor_count=row.get("actor_count") or 1,
     )
 
 

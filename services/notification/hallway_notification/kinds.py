@@ -27,6 +27,9 @@ KINDS = (
     COMMUNITY_POST,
 )
 
+# Grouped per person and post while unread: one notification that counts the people.
+GROUPED = (REPLY, REACTION)
+
 IN_APP = "in_app"
 EMAIL = "email"
 CHANNELS = (IN_APP, EMAIL)

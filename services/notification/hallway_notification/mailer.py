@@ -27,7 +27,7 @@ import asyncpg
 
 from hallway_common.failures import is_transient
 from hallway_common.logs import get_logger
-from hallway_notification import prefs
+from hallway_notification import prefs, texts
 from hallway_notification.kinds import EMAIL, MENTION, NEW_FOLLOWER, default
 from hallway_notification.metrics import EMAILS_SENT
 
@@ -48,15 +48,18 @@ claimed AS (
                               next_attempt_at = now() + make_interval(secs => $2)
     FROM due WHERE q.id = due.id
     RETURNING q.id, q.notification_id, q.attempts)
-SELECT c.id, c.attempts, n.person_id, n.kind, n.snippet, n.post_id, e.email,
+SELECT c.id, c.attempts, n.person_id, n.kind, n.snippet, n.post_id, n.comment_id,
+       n.community_name, n.reaction, n.actor_count, a.display_name AS actor_name, e.email,
        p.enabled AS email_on
 FROM claimed c
 JOIN notifications n ON n.id = c.notification_id
 LEFT JOIN email_addresses e ON e.person_id = n.person_id
+LEFT JOIN email_addresses a ON a.person_id = n.actor_id
 LEFT JOIN preferences p ON p.person_id = n.person_id AND p.kind = n.kind AND p.channel = 'email'
 ORDER BY c.id
 """
-# Subject and first line of the immediate email per kind; other kinds read generically.
+# Subject and first line of the immediate email for the first kinds; the others (and
+# these, given a headline) read as their headline (texts.headline).
 TEXTS = {
     MENTION: ("You were mentioned on Hallway", "A colleague mentioned you in a post:"),
     NEW_FOLLOWER: ("You have a new follower on Hallway", "A colleague started following you."),
@@ -118,10 +121,23 @@ def sender_domain(sender: str) -> str:
 
 
 def notification_email(
-    sender: str, to: str, kind: str, text: str, public_url: str, unsubscribe: str = ""
+    sender: str,
+    to: str,
+    kind: str,
+    text: str,
+    public_url: str,
+    unsubscribe: str = "",
+    headline: str = "",
 ) -> EmailMessage:
-    """The immediate email for one notification. Carries only the public post's snippet."""
+    """The immediate email for one notification: what happened (``headline``, e.g. "Ana
+    and 12 others reacted to your post") and the start of the text it is about. The
+    recipient may read that text: feed chose them among its readers, and a revoked
+    access or a retraction deletes the notification, cancelling a pending e-mail."""
     subject, lead = TEXTS.get(kind, GENERIC_TEXT)
+    if headline:
+        lead = f"{headline}:" if text else f"{headline}."
+        if kind not in TEXTS:
+            subject = f"{headline} - Hallway"
     msg = base_message(sender, to, subject, unsubscribe)
     body = f"{lead}\n\n    {text}\n\n" if text else f"{lead}\n\n"
     if public_url:
@@ -246,6 +262,7 @@ class Mailer:
                     row["snippet"],
                     self._public_url,
                     link,
+                    texts.headline(row),
                 )
                 batch.append((row["id"], msg))
             except ValueError as exc:  # an address that cannot be a header

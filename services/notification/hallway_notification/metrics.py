@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
-from hallway_notification.kinds import KINDS
+from hallway_notification.kinds import GROUPED, KINDS
 
 NOTIFICATIONS_CREATED = Counter(
     "hallway_notifications_created_total",
     "Notifications written to inboxes.",
+    ["kind"],
+)
+NOTIFICATIONS_GROUPED = Counter(
+    "hallway_notifications_grouped_total",
+    "Notices folded into an open group (replies, reactions) instead of a new notification.",
     ["kind"],
 )
 STREAMS_ACTIVE = Gauge(
@@ -28,7 +33,9 @@ UNSUBSCRIBES = Counter(
     "Unsubscribe links followed (valid tokens), by what they turned off.",
     ["kind"],
 )
-for _kind in ("mention", "new_follower"):  # a zero series per kind: no empty family
+for _kind in KINDS:  # a zero series per kind: no empty family
     NOTIFICATIONS_CREATED.labels(_kind)
+for _kind in GROUPED:
+    NOTIFICATIONS_GROUPED.labels(_kind)
 for _kind in (*KINDS, "digest"):  # bounded: the known kinds and the digest
     UNSUBSCRIBES.labels(_kind)

@@ -181,7 +181,8 @@ class TestEmails:
         )
         body = msg.get_content()
         assert msg["Subject"] == f"Your Hallway digest: {digest.LISTED + 3} unread notifications"
-        assert "You were mentioned: post 1" in body and "A colleague started following" in body
+        assert "A colleague mentioned you in a post: post 1" in body
+        assert "A colleague started following you" in body
         assert "... and 3 more" in body and "Stop these digests: https://u" in body
         assert msg["List-Unsubscribe"] == "<https://u>"
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

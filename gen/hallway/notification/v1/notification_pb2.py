@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*hallway/notification/v1/notification.proto\x12\x17hallway.notification.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x37\n\x04kind\x18\x03 \x01(\x0e\x32).hallway.notification.v1.NotificationKind\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0f\n\x07post_id\x18\x05 \x01(\t\x12\x0f\n\x07snippet\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\x08 \x01(\x08\"g\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x13\n\x0bunread_only\x18\x04 \x01(\x08J\x04\x08\x01\x10\x02R\tperson_id\"\x88\x01\n\x19ListNotificationsResponse\x12<\n\rnotifications\x18\x01 \x03(\x0b\x32%.hallway.notification.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x03\"I\n\x0fMarkReadRequest\x12\x18\n\x10notification_ids\x18\x02 \x03(\t\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08J\x04\x08\x01\x10\x02R\tperson_id\"9\n\x10MarkReadResponse\x12\x0f\n\x07updated\x18\x01 \x01(\x03\x12\x14\n\x0cunread_count\x18\x02 \x01(\x03\"-\n\x1aStreamNotificationsRequestJ\x04\x08\x01\x10\x02R\tperson_id\"p\n\x1bStreamNotificationsResponse\x12\x14\n\x0cunread_count\x18\x01 \x01(\x03\x12;\n\x0cnotification\x18\x02 \x01(\x0b\x32%.hallway.notification.v1.Notification\"j\n\nPreference\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12=\n\x07\x63hannel\x18\x02 \x01(\x0e\x32,.hallway.notification.v1.NotificationChannel\x12\x0f\n\x07\x65nabled\x18\x03 \x01(\x08\"\x17\n\x15GetPreferencesRequest\"\x8c\x01\n\x16GetPreferencesResponse\x12\x38\n\x0bpreferences\x18\x01 \x03(\x0b\x32#.hallway.notification.v1.Preference\x12\x38\n\x06\x64igest\x18\x02 \x01(\x0e\x32(.hallway.notification.v1.DigestFrequency\"\x8e\x01\n\x18UpdatePreferencesRequest\x12\x38\n\x0bpreferences\x18\x01 \x03(\x0b\x32#.hallway.notification.v1.Preference\x12\x38\n\x06\x64igest\x18\x02 \x01(\x0e\x32(.hallway.notification.v1.DigestFrequency\"\x8f\x01\n\x19UpdatePreferencesResponse\x12\x38\n\x0bpreferences\x18\x01 \x03(\x0b\x32#.hallway.notification.v1.Preference\x12\x38\n\x06\x64igest\x18\x02 \x01(\x0e\x32(.hallway.notification.v1.DigestFrequency\":\n\x12UnsubscribeRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x15\n\rvalidate_only\x18\x02 \x01(\x08\"b\n\x13UnsubscribeResponse\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12=\n\x07\x63hannel\x18\x02 \x01(\x0e\x32,.hallway.notification.v1.NotificationChannel*x\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19NOTIFICATION_KIND_MENTION\x10\x01\x12\"\n\x1eNOTIFICATION_KIND_NEW_FOLLOWER\x10\x02*|\n\x13NotificationChannel\x12$\n NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\x1f\n\x1bNOTIFICATION_CHANNEL_IN_APP\x10\x01\x12\x1e\n\x1aNOTIFICATION_CHANNEL_EMAIL\x10\x02*\x86\x01\n\x0f\x44igestFrequency\x12 \n\x1c\x44IGEST_FREQUENCY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44IGEST_FREQUENCY_OFF\x10\x01\x12\x1a\n\x16\x44IGEST_FREQUENCY_DAILY\x10\x02\x12\x1b\n\x17\x44IGEST_FREQUENCY_WEEKLY\x10\x03\x32\xd0\x05\n\x13NotificationService\x12z\n\x11ListNotifications\x12\x31.hallway.notification.v1.ListNotificationsRequest\x1a\x32.hallway.notification.v1.ListNotificationsResponse\x12_\n\x08MarkRead\x12(.hallway.notification.v1.MarkReadRequest\x1a).hallway.notification.v1.MarkReadResponse\x12\x82\x01\n\x13StreamNotifications\x12\x33.hallway.notification.v1.StreamNotificationsRequest\x1a\x34.hallway.notification.v1.StreamNotificationsResponse0\x01\x12q\n\x0eGetPreferences\x12..hallway.notification.v1.GetPreferencesRequest\x1a/.hallway.notification.v1.GetPreferencesResponse\x12z\n\x11UpdatePreferences\x12\x31.hallway.notification.v1.UpdatePreferencesRequest\x1a\x32.hallway.notification.v1.UpdatePreferencesResponse\x12h\n\x0bUnsubscribe\x12+.hallway.notification.v1.UnsubscribeRequest\x1a,.hallway.notification.v1.UnsubscribeResponseB\x82\x01\n!io.github.hallway.notification.v1B\x11NotificationProtoP\x01ZHgithub.com/hallway/hallway/gen/go/hallway/notification/v1;notificationv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*hallway/notification/v1/notification.proto\x12\x17hallway.notification.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x02\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x37\n\x04kind\x18\x03 \x01(\x0e\x32).hallway.notification.v1.NotificationKind\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0f\n\x07post_id\x18\x05 \x01(\t\x12\x0f\n\x07snippet\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\x08 \x01(\x08\x12\x12\n\ncomment_id\x18\t \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\n \x01(\t\x12\x16\n\x0e\x63ommunity_name\x18\x0b \x01(\t\x12\x10\n\x08reaction\x18\x0c \x01(\t\x12\x13\n\x0b\x61\x63tor_count\x18\r \x01(\x05\"g\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x13\n\x0bunread_only\x18\x04 \x01(\x08J\x04\x08\x01\x10\x02R\tperson_id\"\x88\x01\n\x19ListNotificationsResponse\x12<\n\rnotifications\x18\x01 \x03(\x0b\x32%.hallway.notification.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x03\"I\n\x0fMarkReadRequest\x12\x18\n\x10notification_ids\x18\x02 \x03(\t\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08J\x04\x08\x01\x10\x02R\tperson_id\"9\n\x10MarkReadResponse\x12\x0f\n\x07updated\x18\x01 \x01(\x03\x12\x14\n\x0cunread_count\x18\x02 \x01(\x03\"-\n\x1aStreamNotificationsRequestJ\x04\x08\x01\x10\x02R\tperson_id\"p\n\x1bStreamNotificationsResponse\x12\x14\n\x0cunread_count\x18\x01 \x01(\x03\x12;\n\x0cnotification\x18\x02 \x01(\x0b\x32%.hallway.notification.v1.Notification\"j\n\nPreference\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12=\n\x07\x63hannel\x18\x02 \x01(\x0e\x32,.hallway.notification.v1.NotificationChannel\x12\x0f\n\x07\x65nabled\x18\x03 \x01(\x08\"\x17\n\x15GetPreferencesRequest\"\x8c\x01\n\x16GetPreferencesResponse\x12\x38\n\x0bpreferences\x18\x01 \x03(\x0b\x32#.hallway.notification.v1.Preference\x12\x38\n\x06\x64igest\x18\x02 \x01(\x0e\x32(.hallway.notification.v1.DigestFrequency\"\x8e\x01\n\x18UpdatePreferencesRequest\x12\x38\n\x0bpreferences\x18\x01 \x03(\x0b\x32#.hallway.notification.v1.Preference\x12\x38\n\x06\x64igest\x18\x02 \x01(\x0e\x32(.hallway.notification.v1.DigestFrequency\"\x8f\x01\n\x19UpdatePreferencesResponse\x12\x38\n\x0bpreferences\x18\x01 \x03(\x0b\x32#.hallway.notification.v1.Preference\x12\x38\n\x06\x64igest\x18\x02 \x01(\x0e\x32(.hallway.notification.v1.DigestFrequency\":\n\x12UnsubscribeRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x15\n\rvalidate_only\x18\x02 \x01(\x08\"b\n\x13UnsubscribeResponse\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12=\n\x07\x63hannel\x18\x02 \x01(\x0e\x32,.hallway.notification.v1.NotificationChannel*\xcf\x02\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19NOTIFICATION_KIND_MENTION\x10\x01\x12\"\n\x1eNOTIFICATION_KIND_NEW_FOLLOWER\x10\x02\x12\x1b\n\x17NOTIFICATION_KIND_REPLY\x10\x03\x12\x1e\n\x1aNOTIFICATION_KIND_REACTION\x10\x04\x12&\n\"NOTIFICATION_KIND_COMMUNITY_INVITE\x10\x05\x12\"\n\x1eNOTIFICATION_KIND_JOIN_REQUEST\x10\x06\x12&\n\"NOTIFICATION_KIND_REQUEST_APPROVED\x10\x07\x12$\n NOTIFICATION_KIND_COMMUNITY_POST\x10\x08*|\n\x13NotificationChannel\x12$\n NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\x1f\n\x1bNOTIFICATION_CHANNEL_IN_APP\x10\x01\x12\x1e\n\x1aNOTIFICATION_CHANNEL_EMAIL\x10\x02*\x86\x01\n\x0f\x44igestFrequency\x12 \n\x1c\x44IGEST_FREQUENCY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44IGEST_FREQUENCY_OFF\x10\x01\x12\x1a\n\x16\x44IGEST_FREQUENCY_DAILY\x10\x02\x12\x1b\n\x17\x44IGEST_FREQUENCY_WEEKLY\x10\x03\x32\xd0\x05\n\x13NotificationService\x12z\n\x11ListNotifications\x12\x31.hallway.notification.v1.ListNotificationsRequest\x1a\x32.hallway.notification.v1.ListNotificationsResponse\x12_\n\x08MarkRead\x12(.hallway.notification.v1.MarkReadRequest\x1a).hallway.notification.v1.MarkReadResponse\x12\x82\x01\n\x13StreamNotifications\x12\x33.hallway.notification.v1.StreamNotificationsRequest\x1a\x34.hallway.notification.v1.StreamNotificationsResponse0\x01\x12q\n\x0eGetPreferences\x12..hallway.notification.v1.GetPreferencesRequest\x1a/.hallway.notification.v1.GetPreferencesResponse\x12z\n\x11UpdatePreferences\x12\x31.hallway.notification.v1.UpdatePreferencesRequest\x1a\x32.hallway.notification.v1.UpdatePreferencesResponse\x12h\n\x0bUnsubscribe\x12+.hallway.notification.v1.UnsubscribeRequest\x1a,.hallway.notification.v1.UnsubscribeResponseB\x82\x01\n!io.github.hallway.notification.v1B\x11NotificationProtoP\x01ZHgithub.com/hallway/hallway/gen/go/hallway/notification/v1;notificationv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,40 +33,40 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hallway.notification.v1.not
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n!io.github.hallway.notification.v1B\021NotificationProtoP\001ZHgithub.com/hallway/hallway/gen/go/hallway/notification/v1;notificationv1'
-  _globals['_NOTIFICATIONKIND']._serialized_start=1589
-  _globals['_NOTIFICATIONKIND']._serialized_end=1709
-  _globals['_NOTIFICATIONCHANNEL']._serialized_start=1711
-  _globals['_NOTIFICATIONCHANNEL']._serialized_end=1835
-  _globals['_DIGESTFREQUENCY']._serialized_start=1838
-  _globals['_DIGESTFREQUENCY']._serialized_end=1972
+  _globals['_NOTIFICATIONKIND']._serialized_start=1695
+  _globals['_NOTIFICATIONKIND']._serialized_end=2030
+  _globals['_NOTIFICATIONCHANNEL']._serialized_start=2032
+  _globals['_NOTIFICATIONCHANNEL']._serialized_end=2156
+  _globals['_DIGESTFREQUENCY']._serialized_start=2159
+  _globals['_DIGESTFREQUENCY']._serialized_end=2293
   _globals['_NOTIFICATION']._serialized_start=105
-  _globals['_NOTIFICATION']._serialized_end=321
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=323
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=426
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=429
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=565
-  _globals['_MARKREADREQUEST']._serialized_start=567
-  _globals['_MARKREADREQUEST']._serialized_end=640
-  _globals['_MARKREADRESPONSE']._serialized_start=642
-  _globals['_MARKREADRESPONSE']._serialized_end=699
-  _globals['_STREAMNOTIFICATIONSREQUEST']._serialized_start=701
-  _globals['_STREAMNOTIFICATIONSREQUEST']._serialized_end=746
-  _globals['_STREAMNOTIFICATIONSRESPONSE']._serialized_start=748
-  _globals['_STREAMNOTIFICATIONSRESPONSE']._serialized_end=860
-  _globals['_PREFERENCE']._serialized_start=862
-  _globals['_PREFERENCE']._serialized_end=968
-  _globals['_GETPREFERENCESREQUEST']._serialized_start=970
-  _globals['_GETPREFERENCESREQUEST']._serialized_end=993
-  _globals['_GETPREFERENCESRESPONSE']._serialized_start=996
-  _globals['_GETPREFERENCESRESPONSE']._serialized_end=1136
-  _globals['_UPDATEPREFERENCESREQUEST']._serialized_start=1139
-  _globals['_UPDATEPREFERENCESREQUEST']._serialized_end=1281
-  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_start=1284
-  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_end=1427
-  _globals['_UNSUBSCRIBEREQUEST']._serialized_start=1429
-  _globals['_UNSUBSCRIBEREQUEST']._serialized_end=1487
-  _globals['_UNSUBSCRIBERESPONSE']._serialized_start=1489
-  _globals['_UNSUBSCRIBERESPONSE']._serialized_end=1587
-  _globals['_NOTIFICATIONSERVICE']._serialized_start=1975
-  _globals['_NOTIFICATIONSERVICE']._serialized_end=2695
+  _globals['_NOTIFICATION']._serialized_end=426
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=428
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=531
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=534
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=670
+  _globals['_MARKREADREQUEST']._serialized_start=672
+  _globals['_MARKREADREQUEST']._serialized_end=745
+  _globals['_MARKREADRESPONSE']._serialized_start=747
+  _globals['_MARKREADRESPONSE']._serialized_end=804
+  _globals['_STREAMNOTIFICATIONSREQUEST']._serialized_start=806
+  _globals['_STREAMNOTIFICATIONSREQUEST']._serialized_end=851
+  _globals['_STREAMNOTIFICATIONSRESPONSE']._serialized_start=853
+  _globals['_STREAMNOTIFICATIONSRESPONSE']._serialized_end=965
+  _globals['_PREFERENCE']._serialized_start=967
+  _globals['_PREFERENCE']._serialized_end=1073
+  _globals['_GETPREFERENCESREQUEST']._serialized_start=1075
+  _globals['_GETPREFERENCESREQUEST']._serialized_end=1098
+  _globals['_GETPREFERENCESRESPONSE']._serialized_start=1101
+  _globals['_GETPREFERENCESRESPONSE']._serialized_end=1241
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_start=1244
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_end=1386
+  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_start=1389
+  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_end=1532
+  _globals['_UNSUBSCRIBEREQUEST']._serialized_start=1534
+  _globals['_UNSUBSCRIBEREQUEST']._serialized_end=1592
+  _globals['_UNSUBSCRIBERESPONSE']._serialized_start=1594
+  _globals['_UNSUBSCRIBERESPONSE']._serialized_end=1692
+  _globals['_NOTIFICATIONSERVICE']._serialized_start=2296
+  _globals['_NOTIFICATIONSERVICE']._serialized_end=3016
 # @@protoc_insertion_point(module_scope)

@@ -15,6 +15,12 @@ class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_KIND_UNSPECIFIED: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_MENTION: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_NEW_FOLLOWER: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_REPLY: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_REACTION: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_COMMUNITY_INVITE: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_JOIN_REQUEST: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_REQUEST_APPROVED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_COMMUNITY_POST: _ClassVar[NotificationKind]
 
 class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -31,6 +37,12 @@ class DigestFrequency(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
 NOTIFICATION_KIND_MENTION: NotificationKind
 NOTIFICATION_KIND_NEW_FOLLOWER: NotificationKind
+NOTIFICATION_KIND_REPLY: NotificationKind
+NOTIFICATION_KIND_REACTION: NotificationKind
+NOTIFICATION_KIND_COMMUNITY_INVITE: NotificationKind
+NOTIFICATION_KIND_JOIN_REQUEST: NotificationKind
+NOTIFICATION_KIND_REQUEST_APPROVED: NotificationKind
+NOTIFICATION_KIND_COMMUNITY_POST: NotificationKind
 NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
 NOTIFICATION_CHANNEL_IN_APP: NotificationChannel
 NOTIFICATION_CHANNEL_EMAIL: NotificationChannel
@@ -40,7 +52,7 @@ DIGEST_FREQUENCY_DAILY: DigestFrequency
 DIGEST_FREQUENCY_WEEKLY: DigestFrequency
 
 class Notification(_message.Message):
-    __slots__ = ("id", "person_id", "kind", "actor_id", "post_id", "snippet", "created_at", "read")
+    __slots__ = ("id", "person_id", "kind", "actor_id", "post_id", "snippet", "created_at", "read", "comment_id", "community_id", "community_name", "reaction", "actor_count")
     ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +61,11 @@ class Notification(_message.Message):
     SNIPPET_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     READ_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    REACTION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_COUNT_FIELD_NUMBER: _ClassVar[int]
     id: str
     person_id: str
     kind: NotificationKind
@@ -57,7 +74,12 @@ class Notification(_message.Message):
     snippet: str
     created_at: _timestamp_pb2.Timestamp
     read: bool
-    def __init__(self, id: _Optional[str] = ..., person_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., actor_id: _Optional[str] = ..., post_id: _Optional[str] = ..., snippet: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., read: _Optional[bool] = ...) -> None: ...
+    comment_id: str
+    community_id: str
+    community_name: str
+    reaction: str
+    actor_count: int
+    def __init__(self, id: _Optional[str] = ..., person_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., actor_id: _Optional[str] = ..., post_id: _Optional[str] = ..., snippet: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., read: _Optional[bool] = ..., comment_id: _Optional[str] = ..., community_id: _Optional[str] = ..., community_name: _Optional[str] = ..., reaction: _Optional[str] = ..., actor_count: _Optional[int] = ...) -> None: ...
 
 class ListNotificationsRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "unread_only")

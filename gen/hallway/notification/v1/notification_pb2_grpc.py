@@ -27,8 +27,12 @@ if _version_not_supported:
 
 class NotificationServiceStub:
     """Notifications of the acting person. Owned by the notification service.
-    Notifications are made from events (mentions, new followers), so one appears
-    shortly after its cause; a deleted post takes its notifications with it.
+    Notifications are made from events (mentions, new followers, and feed's notices of
+    replies, reactions, community invitations, join requests, approvals and community
+    posts), so one appears shortly after its cause; a deleted post or comment takes its
+    notifications with it, and so does losing access to a community for that person.
+    Replies and reactions on one post are grouped while unread: one notification
+    naming the newest actor and counting the people (actor_count).
 
     Every call runs over mutual TLS and carries the gateway-signed identity token
     (metadata x-hallway-identity); whose notifications are read comes from it, never
@@ -85,8 +89,12 @@ class NotificationServiceStub:
 
 class NotificationServiceServicer:
     """Notifications of the acting person. Owned by the notification service.
-    Notifications are made from events (mentions, new followers), so one appears
-    shortly after its cause; a deleted post takes its notifications with it.
+    Notifications are made from events (mentions, new followers, and feed's notices of
+    replies, reactions, community invitations, join requests, approvals and community
+    posts), so one appears shortly after its cause; a deleted post or comment takes its
+    notifications with it, and so does losing access to a community for that person.
+    Replies and reactions on one post are grouped while unread: one notification
+    naming the newest actor and counting the people (actor_count).
 
     Every call runs over mutual TLS and carries the gateway-signed identity token
     (metadata x-hallway-identity); whose notifications are read comes from it, never
@@ -211,8 +219,12 @@ def add_NotificationServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class NotificationService:
     """Notifications of the acting person. Owned by the notification service.
-    Notifications are made from events (mentions, new followers), so one appears
-    shortly after its cause; a deleted post takes its notifications with it.
+    Notifications are made from events (mentions, new followers, and feed's notices of
+    replies, reactions, community invitations, join requests, approvals and community
+    posts), so one appears shortly after its cause; a deleted post or comment takes its
+    notifications with it, and so does losing access to a community for that person.
+    Replies and reactions on one post are grouped while unread: one notification
+    naming the newest actor and counting the people (actor_count).
 
     Every call runs over mutual TLS and carries the gateway-signed identity token
     (metadata x-hallway-identity); whose notifications are read comes from it, never
