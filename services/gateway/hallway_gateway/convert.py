@@ -124,6 +124,12 @@ def person_hit(h: Any) -> models.PersonHit:
 _KINDS = {
     notification_pb2.NOTIFICATION_KIND_MENTION: "mention",
     notification_pb2.NOTIFICATION_KIND_NEW_FOLLOWER: "new_follower",
+    notification_pb2.NOTIFICATION_KIND_REPLY: "reply",
+    notification_pb2.NOTIFICATION_KIND_REACTION: "reaction",
+    notification_pb2.NOTIFICATION_KIND_COMMUNITY_INVITE: "community_invite",
+    notification_pb2.NOTIFICATION_KIND_JOIN_REQUEST: "join_request",
+    notification_pb2.NOTIFICATION_KIND_REQUEST_APPROVED: "request_approved",
+    notification_pb2.NOTIFICATION_KIND_COMMUNITY_POST: "community_post",
 }
 
 
@@ -137,6 +143,11 @@ def notification(n: Any, known: dict[str, profile_pb2.Person]) -> models.Notific
         snippet=n.snippet,
         created_at=ts(n.created_at, n.HasField("created_at")),
         read=n.read,
+        comment_id=n.comment_id or None,
+        community_id=n.community_id or None,
+        community_name=n.community_name or None,
+        reaction=n.reaction or None,
+        actor_count=max(1, n.actor_count),
     )
 
 

@@ -212,14 +212,32 @@ class SearchPage(Page[T], Generic[T]):
 
 
 class Notification(BaseModel):
+    """One notification. Replies and reactions on one post are grouped while unread:
+    ``actor`` is the newest of ``actor_count`` people ("Ana and 12 others reacted")."""
+
     id: str
-    kind: Literal["mention", "new_follower", "unspecified"]
+    kind: Literal[
+        "mention",
+        "new_follower",
+        "reply",
+        "reaction",
+        "community_invite",
+        "join_request",
+        "request_approved",
+        "community_post",
+        "unspecified",
+    ]
     actor_id: str
     actor: Author
     post_id: str | None
     snippet: str
     created_at: str | None
     read: bool
+    comment_id: str | None = None
+    community_id: str | None = None
+    community_name: str | None = None
+    reaction: str | None = None
+    actor_count: int = 1
 
 
 class NotificationPage(Page[Notification]):
