@@ -276,3 +276,110 @@ async def test_community_flow_in_a_real_browser(system: System, unique: str) -> 
         LOGS.mkdir(parents=True, exist_ok=True)
         await own.goto(f"/c/{crew}")
         await own.screenshot(path=str(Path(LOGS) / "browser-community.png"), full_page=True)
+
+
+async def test_reactions_comments_and_topics_in_a_real_browser(system: System, unique: str) -> None:
+    ana, ben = await _people(system, f"ra{unique}:React Ana", f"rb{unique}:React Ben")
+    base = f"http://127.0.0.1:{system.processes['gateway'].http_port}"
+    tag = f"rel{unique}"
+    async with _chromium() as browser:
+        ana_page = await _sign_in(browser, base, ana.handle)
+        await ana_page.fill("#compose-text", f"Shipped the release #{tag}")
+        await ana_page.click("#compose button[type=submit]")
+        mine = ana_page.locator("[data-feed] article.post").first
+        await expect(mine).to_contain_text("Shipped the release")
+        await expect(mine.locator("[data-comment-count]")).to_have_text("0")
+        await _fits(ana_page)
+
+        # Ben follows the topic from its page, reached by the #tag in Ana's post.
+        ben_page = await _sign_in(browser, base, ben.handle)
+        await ben_page.goto(f"/u/{ana.handle}")
+        await ben_page.get_by_role("link", name=f"#{tag}").click()
+        await ben_page.wait_for_url(f"**/t/{tag}")
+        await expect(ben_page.locator("h1")).to_have_text(f"#{tag}")
+
+        async def topic_has_the_post() -> bool:
+            await ben_page.reload()
+            return await ben_page.locator("article.post", has_text="Shipped").count() > 0
+
+        await eventually(topic_has_the_post, within=30, what="the post on its topic page")
+        follow = ben_page.locator("[data-follow-topic]")
+        await expect(follow).to_have_attribute("aria-pressed", "false")
+        await follow.click()
+        await expect(follow).to_have_attribute("aria-pressed", "true")
+        await expect(ben_page.locator("[data-follower-count]")).to_have_text("1 follower")
+        await ben_page.reload()
+        await expect(follow).to_have_text(f"Following #{tag}")
+        await _fits(ben_page)
+
+        # A reaction toggles, and the count is drawn by the server after a reload.
+        post = ben_page.locator("article.post", has_text="Shipped").first
+        like = post.locator("[data-react='like']")
+        await like.click()
+        await expect(like).to_have_attribute("aria-pressed", "true")
+        await expect(like.locator("[data-count]")).to_have_text("1")
+        await post.locator("[data-react='celebrate']").click()
+        await expect(post.locator("[data-react='celebrate'] [data-count]")).to_have_text("1")
+        await post.locator("[data-react='celebrate']").click()
+        await expect(post.locator("[data-react='celebrate'] [data-count]")).to_have_text("0")
+        await ben_page.reload()
+        await expect(like).to_have_attribute("aria-pressed", "true")
+        await expect(like.locator("[data-count]")).to_have_text("1")
+
+        # Ben comments; his text is text, never markup.
+        await post.get_by_role("button", name="Comments").click()
+        await expect(post.locator("[data-no-comments]")).to_be_visible()
+        await post.get_by_label("Write a comment").fill("Great <b>work</b> @" + ana.handle)
+        await post.get_by_role("button", name="Comment", exact=True).click()
+        comment = post.locator("li.comment").first
+        await expect(comment).to_contain_text("Great <b>work</b>")
+        assert await comment.locator("b").count() == 0
+        await expect(post.locator("[data-comment-count]")).to_have_text("1")
+        await _fits(ben_page)
+
+        # Ana sees it on her own page, with Ben's like, and replies in the thread.
+        await ana_page.goto(f"/u/{ana.handle}")
+        hers = ana_page.locator("article.post", has_text="Shipped").first
+        await expect(hers.locator("[data-react='like'] [data-count]")).to_have_text("1")
+        await expect(hers.locator("[data-react='like']")).to_have_attribute("aria-pressed", "false")
+        await expect(hers.locator("[data-comment-count]")).to_have_text("1")
+        await hers.get_by_role("button", name="Comments").click()
+        await hers.get_by_role("button", name="Reply to this comment").click()
+        await hers.get_by_label("Reply to React Ben").fill("Thanks!")
+        await hers.get_by_role("button", name="Reply", exact=True).click()
+        reply = hers.locator("li.comment .replies li.comment")
+        await expect(reply).to_contain_text("Thanks!")
+        await expect(hers.locator("[data-comment-count]")).to_have_text("2")
+        # Ana may not edit or delete Ben's comment.
+        ben_comment = hers.locator("li.comment", has_text="Great").first
+        await expect(
+            ben_comment.locator(":scope > .comment-actions [data-edit-comment]")
+        ).to_have_count(0)
+        await _fits(ana_page)
+
+        # Ben edits his comment: marked edited, also after a reload.
+        await ben_page.reload()
+        await post.get_by_role("button", name="Comments").click()
+        await expect(post.locator(".replies")).to_contain_text("Thanks!")
+        await post.get_by_role("button", name="Edit your comment").click()
+        await post.get_by_label("Edit your comment").fill("Great work, all of you")
+        await post.get_by_role("button", name="Save").click()
+        mark = post.locator("li.comment").first.locator("[data-edited]")
+        await expect(mark).to_have_text("(edited)")
+        await ben_page.reload()
+        await post.get_by_role("button", name="Comments").click()
+        await expect(post.locator("li.comment").first).to_contain_text("Great work, all of you")
+        await expect(mark).to_be_visible()
+        await _fits(ben_page)
+
+        # Deleting his comment takes its thread along.
+        _accept_dialogs(ben_page)
+        await (
+            post.locator("li.comment")
+            .first.get_by_role("button", name="Delete your comment")
+            .first.click()
+        )
+        await expect(post.locator("li.comment")).to_have_count(0)
+        await expect(post.locator("[data-comment-count]")).to_have_text("0")
+        LOGS.mkdir(parents=True, exist_ok=True)
+        await ana_page.screenshot(path=str(Path(LOGS) / "browser-conversation.png"), full_page=True)

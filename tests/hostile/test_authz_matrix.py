@@ -78,6 +78,7 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("GET",    "/notifications",                       LOGIN, 200,  200,   200),
     ("GET",    "/communities",                         LOGIN, 200,  200,   200),
     ("GET",    "/c/{community_id}",                    LOGIN, 200,  200,   200),  # public
+    ("GET",    "/t/{tag}",                             LOGIN, 200,  200,   200),
     ("GET",    "/ui/login",                            200,  200,   200,   200),
     ("POST",   "/ui/login",                            SIGN, SIGN,  SIGN,  SIGN),
     ("POST",   "/ui/logout",                           SIGN, SIGN,  SIGN,  SIGN),
@@ -172,6 +173,7 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
         path.replace("{person_id}", target)
         .replace("{post_id}", post_id)
         .replace("{id_or_handle}", cast.owner.handle)
+        .replace("{tag}", "matrix")
     )
     body: dict[str, Any] | None = None
     params: dict[str, str] = {}

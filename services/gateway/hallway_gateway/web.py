@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from hallway.feed.v1 import community_pb2 as cpb
+from hallway.feed.v1 import conversation_pb2 as vpb
 from hallway.feed.v1 import feed_pb2
 from hallway.notification.v1 import notification_pb2
 from hallway.profile.v1 import profile_pb2
@@ -70,7 +71,29 @@ def highlight_segments(fragment: str) -> list[tuple[bool, str]]:
     return out
 
 
+# A #tag is a followable topic when posts would store it as one (feed's text rules):
+# letters, digits or '_', at most 64, not only digits. Others link to the search.
+_TOPIC = re.compile(r"#(\w{1,64})")
+
+
+def topic_of(tag: str) -> str:
+    """The topic a "#tag" in a post links to (lower-cased, no '#'), or "" for none."""
+    match = _TOPIC.fullmatch(tag)
+    return "" if match is None or match.group(1).isdigit() else match.group(1).lower()
+
+
+# Reactions from the fixed set, in the order the bar shows them: (kind, label, symbol).
+REACTIONS = [
+    ("like", "Like", "\N{THUMBS UP SIGN}"),
+    ("celebrate", "Celebrate", "\N{PARTY POPPER}"),
+    ("insightful", "Insightful", "\N{ELECTRIC LIGHT BULB}"),
+    ("support", "Support", "\N{HEAVY BLACK HEART}"),
+    ("funny", "Funny", "\N{FACE WITH TEARS OF JOY}"),
+]
+
 templates.env.filters["segments"] = text_segments
+templates.env.filters["topic"] = topic_of
+templates.env.globals["REACTIONS"] = REACTIONS
 templates.env.filters["highlights"] = highlight_segments
 templates.env.filters["q"] = lambda s: quote(str(s), safe="")
 templates.env.globals["MAX_POST_CHARS"] = MAX_POST_CHARS
@@ -513,4 +536,33 @@ async def community_page(request: Request, community_id: str, cursor: str = "") 
         visibilities=_NARROWER.get(community.visibility, [community.visibility]),
         next_cursor=feed.next_page_token if feed is not None else "",
         more_api=f"/api/v1/communities/{community.id}/posts",
+    )
+
+
+@router.get("/t/{tag}", response_class=HTMLResponse)
+async def topic_page(request: Request, tag: str, cursor: str = "") -> Response:
+    """A #topic: follow or unfollow it, and its posts the caller may read."""
+    me = optional_principal(request)
+    if me is None:
+        return _to_login()
+    backends = _backends(request)
+    tag = tag[:65]
+    try:
+        topic = await backends.topics.GetTopic(vpb.GetTopicRequest(tag=tag))
+        resp = await backends.topics.ListTopicPosts(
+            vpb.ListTopicPostsRequest(tag=topic.tag, page_size=20, page_token=cursor)
+        )
+        posts = await convert.posts(backends, resp.posts)
+        communities = await _community_names(backends, posts)
+    except Problem as exc:
+        return _error(request, me, exc)
+    return _render(
+        request,
+        "topic.html",
+        me,
+        topic=topic,
+        posts=posts,
+        communities=communities,
+        next_cursor=resp.next_page_token,
+        more_api=f"/api/v1/topics/{quote(topic.tag, safe='')}/posts",
     )

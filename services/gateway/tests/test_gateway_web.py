@@ -56,7 +56,7 @@ def test_dev_login_sets_cookie_and_shows_feed() -> None:
     assert "<script>alert" not in page.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
     assert "Ada &lt;Lovelace&gt;" in page.text
-    assert 'href="/u/bob"' in page.text and 'href="/search?q=%23launch"' in page.text
+    assert 'href="/u/bob"' in page.text and 'href="/t/launch"' in page.text
     assert "data-delete-post" in page.text  # own post
 
 

@@ -76,9 +76,55 @@
       if (!part) return;
       if (i % 2 === 0) p.append(document.createTextNode(part));
       else if (part[0] === "@") p.append(el("a", { href: "/u/" + encodeURIComponent(part.slice(1).toLowerCase()), text: part }));
-      else p.append(el("a", { href: "/search?q=" + encodeURIComponent(part), text: part }));
+      else {
+        const topic = topicOf(part);
+        p.append(el("a", { href: topic ? "/t/" + encodeURIComponent(topic) : "/search?q=" + encodeURIComponent(part), text: part }));
+      }
     });
     return p;
+  }
+
+  // Like topic_of in web.py: a #tag is a topic when it is 1-64 letters, digits or _,
+  // not only digits.
+  function topicOf(tag) {
+    const m = /^#([\p{L}\p{N}\p{M}_]{1,64})$/u.exec(tag);
+    return m && !/^\d+$/.test(m[1]) ? m[1].toLowerCase() : "";
+  }
+
+  // Same as the REACTIONS list in web.py.
+  const REACTIONS = [
+    ["like", "Like", "\u{1F44D}"],
+    ["celebrate", "Celebrate", "\u{1F389}"],
+    ["insightful", "Insightful", "\u{1F4A1}"],
+    ["support", "Support", "\u2764"],
+    ["funny", "Funny", "\u{1F602}"],
+  ];
+
+  // The bar under a post: reactions, the comments toggle, delete for its author.
+  function postFoot(post) {
+    const counts = post.reaction_counts || {};
+    const mine = post.my_reactions || [];
+    const bar = el("div", { class: "reactions", role: "group", "aria-label": "Reactions" });
+    for (const [kind, label, symbol] of REACTIONS) {
+      bar.append(el("button", { type: "button", class: "reaction", "data-react": kind, "aria-pressed": mine.includes(kind) ? "true" : "false", title: label }, [
+        el("span", { "aria-hidden": "true", text: symbol }),
+        el("span", { class: "sr-only", text: label }),
+        " ",
+        el("span", { "data-count": true, text: String(counts[kind] || 0) }),
+      ]));
+    }
+    const foot = el("div", { class: "post-foot" }, [
+      bar,
+      el("button", { type: "button", class: "link comments-toggle", "data-comments-toggle": true, "aria-expanded": "false" }, [
+        "Comments (", el("span", { "data-comment-count": true, text: String(post.comment_count || 0) }), ")",
+      ]),
+    ]);
+    if (me && post.author_id === me) {
+      foot.append(el("button", { type: "button", class: "link danger", "data-delete-post": post.id }, [
+        "Delete", el("span", { class: "sr-only", text: " this post" }),
+      ]));
+    }
+    return foot;
   }
 
   function renderPost(post) {
@@ -105,16 +151,232 @@
         ]),
       ]));
     }
-    const article = el("article", { class: "post", "data-post-id": post.id }, [head, postText(post.text)]);
-    if (me && post.author_id === me) {
-      article.append(el("button", { type: "button", class: "link danger", "data-delete-post": post.id }, [
-        "Delete", el("span", { class: "sr-only", text: " this post" }),
-      ]));
-    }
-    return article;
+    return el("article", { class: "post", "data-post-id": post.id }, [
+      head,
+      postText(post.text),
+      postFoot(post),
+      el("section", { class: "comments", "data-comments": true, hidden: true, "aria-label": "Comments" }),
+    ]);
   }
 
   document.querySelectorAll("time[datetime]").forEach(formatTime);
+
+  // Reactions and comments under a post --------------------------------------------
+
+  function setCommentCount(article, n) {
+    const count = article.querySelector("[data-comment-count]");
+    if (count) count.textContent = String(Math.max(0, n));
+  }
+
+  function commentCount(article) {
+    const count = article.querySelector("[data-comment-count]");
+    return count ? Number(count.textContent) || 0 : 0;
+  }
+
+  function showReactions(article, summary) {
+    article.querySelectorAll(".post-foot [data-react]").forEach((button) => {
+      const kind = button.dataset.react;
+      button.querySelector("[data-count]").textContent = String(summary.reaction_counts[kind] || 0);
+      button.setAttribute("aria-pressed", summary.my_reactions.includes(kind) ? "true" : "false");
+    });
+    setCommentCount(article, summary.comment_count);
+  }
+
+  function commentHead(c) {
+    const author = c.author || {};
+    const head = el("header", { class: "post-head" }, [
+      el("a", { class: "author", href: "/u/" + encodeURIComponent(author.handle || c.author_id) }, [
+        el("bdi", { text: author.display_name || c.author_id }),
+      ]),
+    ]);
+    if (author.handle) head.append(" ", el("span", { class: "handle", text: "@" + author.handle }));
+    if (c.created_at) {
+      const t = el("time", { datetime: c.created_at, text: c.created_at });
+      formatTime(t);
+      head.append(" ", t);
+    }
+    if (c.edited_at) head.append(" ", el("span", { class: "edited", "data-edited": true, title: "Edited " + new Date(c.edited_at).toLocaleString(), text: "(edited)" }));
+    return head;
+  }
+
+  function renderComment(c) {
+    const thread = c.parent_id || c.id;
+    const li = el("li", { class: "comment", "data-comment-id": c.id }, [commentHead(c), postText(c.text)]);
+    const actions = el("div", { class: "comment-actions" }, [
+      el("button", { type: "button", class: "link", "data-reply": thread, "data-name": (c.author || {}).display_name || "" }, [
+        "Reply", el("span", { class: "sr-only", text: " to this comment" }),
+      ]),
+    ]);
+    if (me && c.author_id === me) {
+      actions.append(
+        el("button", { type: "button", class: "link", "data-edit-comment": c.id }, ["Edit", el("span", { class: "sr-only", text: " your comment" })]),
+        el("button", { type: "button", class: "link danger", "data-delete-comment": c.id }, ["Delete", el("span", { class: "sr-only", text: " your comment" })]),
+      );
+    }
+    li.append(actions);
+    if (!c.parent_id) li.append(el("ul", { class: "replies" }));
+    return li;
+  }
+
+  let formSeq = 0;
+  function commentForm(label, parentId, value, kind) {
+    const id = "comment-text-" + (++formSeq);
+    const form = el("form", { class: "comment-form", [kind]: true, "data-parent": parentId || "" }, [
+      el("label", { for: id, text: label }),
+      el("textarea", { id, name: "text", rows: 2, required: true, maxlength: document.body.dataset.maxText || 5000 }),
+    ]);
+    form.querySelector("textarea").value = value || "";
+    const foot = el("div", { class: "comment-foot" }, [
+      el("button", { type: "submit", text: kind === "data-edit-form" ? "Save" : parentId ? "Reply" : "Comment" }),
+    ]);
+    if (kind === "data-edit-form" || parentId) foot.append(el("button", { type: "button", class: "secondary", "data-cancel-form": true, text: "Cancel" }));
+    form.append(foot);
+    return form;
+  }
+
+  function addComment(list, c) {
+    const parent = c.parent_id && list.querySelector('[data-comment-id="' + CSS.escape(c.parent_id) + '"] > .replies');
+    (parent || list).append(renderComment(c));
+  }
+
+  async function loadComments(article, cursor) {
+    const section = article.querySelector("[data-comments]");
+    const list = section.querySelector(".comment-list");
+    let url = "/api/v1/posts/" + encodeURIComponent(article.dataset.postId) + "/comments";
+    if (cursor) url += "?cursor=" + encodeURIComponent(cursor);
+    const page = await api("GET", url);
+    page.items.forEach((c) => addComment(list, c));
+    const old = section.querySelector("[data-more-comments]");
+    if (old) old.remove();
+    if (page.next_cursor) {
+      list.after(el("button", { type: "button", class: "link", "data-more-comments": page.next_cursor, text: "More comments" }));
+    }
+    const empty = section.querySelector("[data-no-comments]");
+    if (empty) empty.hidden = list.children.length > 0;
+  }
+
+  async function toggleComments(article, button) {
+    const section = article.querySelector("[data-comments]");
+    const open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", open ? "false" : "true");
+    section.hidden = open;
+    if (open || section.dataset.loaded) return;
+    section.dataset.loaded = "1";
+    section.replaceChildren(
+      el("ul", { class: "comment-list" }),
+      el("p", { class: "empty", "data-no-comments": true, hidden: true, text: "No comments yet." }),
+      commentForm("Write a comment", "", "", "data-comment-form"),
+    );
+    try {
+      await loadComments(article, "");
+    } catch (err) {
+      section.dataset.loaded = "";
+      say("Could not load comments: " + err.message);
+    }
+  }
+
+  async function submitComment(form) {
+    const article = form.closest("article.post");
+    const section = article.querySelector("[data-comments]");
+    const textarea = form.querySelector("textarea");
+    const text = textarea.value;
+    if (!text.trim()) return;
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      if (form.hasAttribute("data-edit-form")) {
+        const li = form.closest("li.comment");
+        const c = await api("PATCH", "/api/v1/comments/" + encodeURIComponent(li.dataset.commentId), { text });
+        li.querySelector(":scope > .post-head").replaceWith(commentHead(c));
+        form.replaceWith(postText(c.text));
+        li.querySelector(":scope > .comment-actions").hidden = false;
+        say("Comment edited.");
+        return;
+      }
+      const body = { text };
+      if (form.dataset.parent) body.parent_id = form.dataset.parent;
+      const c = await api("POST", "/api/v1/posts/" + encodeURIComponent(article.dataset.postId) + "/comments", body);
+      addComment(section.querySelector(".comment-list"), c);
+      section.querySelector("[data-no-comments]").hidden = true;
+      setCommentCount(article, commentCount(article) + 1);
+      if (form.dataset.parent) form.remove();
+      else textarea.value = "";
+      say(c.parent_id ? "Reply posted." : "Comment posted.");
+    } catch (err) {
+      say("Could not save the comment: " + err.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-comment-form], form[data-edit-form]");
+    if (!form) return;
+    event.preventDefault();
+    submitComment(form);
+  });
+
+  async function conversationClick(target) {
+    const article = target.closest("article.post");
+    if (target.hasAttribute("data-comments-toggle")) {
+      await toggleComments(article, target);
+    } else if (target.dataset.react) {
+      const pressed = target.getAttribute("aria-pressed") === "true";
+      target.disabled = true;
+      try {
+        const summary = await api(pressed ? "DELETE" : "PUT", "/api/v1/posts/" + encodeURIComponent(article.dataset.postId) + "/reactions/" + target.dataset.react);
+        showReactions(article, summary);
+      } catch (err) {
+        say("Could not react: " + err.message);
+      } finally {
+        target.disabled = false;
+      }
+    } else if (target.dataset.moreComments) {
+      target.disabled = true;
+      try {
+        await loadComments(article, target.dataset.moreComments);
+      } catch (err) {
+        say("Could not load more comments: " + err.message);
+        target.disabled = false;
+      }
+    } else if (target.dataset.reply) {
+      const thread = article.querySelector('[data-comment-id="' + CSS.escape(target.dataset.reply) + '"]');
+      let form = thread.querySelector(":scope > form[data-comment-form]");
+      if (!form) {
+        form = commentForm("Reply to " + (target.dataset.name || "this comment"), target.dataset.reply, "", "data-comment-form");
+        thread.append(form);
+      }
+      form.querySelector("textarea").focus();
+    } else if (target.dataset.editComment) {
+      const li = target.closest("li.comment");
+      const text = li.querySelector(":scope > .post-text");
+      if (!text) return;
+      const form = commentForm("Edit your comment", "", text.textContent, "data-edit-form");
+      form.dataset.original = text.textContent;
+      text.replaceWith(form);
+      li.querySelector(":scope > .comment-actions").hidden = true;
+      form.querySelector("textarea").focus();
+    } else if (target.hasAttribute("data-cancel-form")) {
+      const form = target.closest("form");
+      if (form.hasAttribute("data-edit-form")) {
+        form.closest("li.comment").querySelector(":scope > .comment-actions").hidden = false;
+        form.replaceWith(postText(form.dataset.original));
+      } else {
+        form.remove();
+      }
+    } else if (target.dataset.deleteComment) {
+      if (!window.confirm("Delete this comment?")) return;
+      try {
+        await api("DELETE", "/api/v1/comments/" + encodeURIComponent(target.dataset.deleteComment));
+        const li = target.closest("li.comment");
+        setCommentCount(article, commentCount(article) - 1 - li.querySelectorAll(".replies > li").length);
+        li.remove();
+        say("Comment deleted.");
+      } catch (err) {
+        say("Could not delete the comment: " + err.message);
+      }
+    }
+  }
 
   // Compose: character counter and posting with an idempotency key per attempt.
   const compose = document.querySelector("[data-compose]");
@@ -216,6 +478,11 @@
       return;
     }
 
+    if (target.closest("article.post") && target.matches("[data-comments-toggle], [data-react], [data-more-comments], [data-reply], [data-edit-comment], [data-cancel-form], [data-delete-comment]")) {
+      await conversationClick(target);
+      return;
+    }
+
     if (target.dataset.deletePost) {
       if (!window.confirm("Delete this post?")) return;
       try {
@@ -224,6 +491,25 @@
         say("Post deleted.");
       } catch (err) {
         say("Could not delete: " + err.message);
+      }
+      return;
+    }
+
+    if (target.dataset.followTopic) {
+      const following = target.getAttribute("aria-pressed") === "true";
+      const tag = target.dataset.followTopic;
+      target.disabled = true;
+      try {
+        const topic = await api(following ? "DELETE" : "POST", "/api/v1/topics/" + encodeURIComponent(tag) + "/follow");
+        target.setAttribute("aria-pressed", topic.following ? "true" : "false");
+        target.replaceChildren(topic.following ? "Following" : "Follow", el("span", { class: "sr-only", text: " #" + tag }));
+        const count = document.querySelector("[data-follower-count]");
+        if (count) count.textContent = topic.follower_count + (topic.follower_count === 1 ? " follower" : " followers");
+        say((topic.following ? "Following #" : "Unfollowed #") + tag);
+      } catch (err) {
+        say("Could not change follow: " + err.message);
+      } finally {
+        target.disabled = false;
       }
       return;
     }
