@@ -61,6 +61,9 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "community feed": {"public": EVERYONE, "private": MEMBERS, "secret": MEMBERS},
     "post": {"public": EVERYONE, "private": MEMBERS, "secret": MEMBERS},
     "author's timeline": {"public": EVERYONE, "private": MEMBERS, "secret": MEMBERS},
+    "comments": {"public": EVERYONE, "private": MEMBERS, "secret": MEMBERS},
+    "reactions": {"public": EVERYONE, "private": MEMBERS, "secret": MEMBERS},
+    "topic page": {"public": EVERYONE, "private": MEMBERS, "secret": MEMBERS},
     # Nobody follows the author here: the post reaches home timelines by membership.
     "home timeline": _all(MEMBERS),
     # Restricted content is not indexed or notified yet (it never leaves feed): the
@@ -162,7 +165,15 @@ async def _build(cast: Cast, visibility: str) -> World:
             )
             await _ok(client.post(f"{base}/join", headers=who.headers))
     mentions = " ".join(f"@{p[n].handle}" for n in sorted(MENTIONED))
-    post = await _post(client, owner, f"{marker} {mentions}", cid)
+    post = await _post(client, owner, f"{marker} {mentions} #{marker}", cid)
+    comment = {"text": f"comment on {marker}"}
+    await _ok(
+        client.post(
+            f"/api/v1/posts/{post['id']}/comments", headers=p["member"].headers, json=comment
+        ),
+        201,
+    )
+    await _ok(client.put(f"/api/v1/posts/{post['id']}/reactions/like", headers=p["member"].headers))
     await _ok(client.delete(f"{base}/members/{p['removed_member'].id}", headers=owner.headers), 204)
     # The barrier for surfaces fed by events: posted after, by someone outside the
     # cast, mentioning all five.
@@ -208,7 +219,8 @@ async def _sees(cast: Cast, surface: str, world: World, who: Person) -> bool:
 
     def ids(resp: httpx.Response, key: str = "id") -> set[str]:
         assert resp.status_code == 200, resp.text
-        return {item[key] for item in resp.json()["items"]}
+        items = resp.json()["items"]
+        return {item[key]["id"] if key == "person" else item[key] for item in items}
 
     if surface == "community page":
         r = await get(base)
@@ -236,6 +248,16 @@ async def _sees(cast: Cast, surface: str, world: World, who: Person) -> bool:
     if surface == "author's timeline":
         author = cast.people["community_admin"].id
         return world.post_id in ids(await get(f"/api/v1/people/{author}/posts", limit=100))
+    if surface == "comments":
+        r = await get(f"/api/v1/posts/{world.post_id}/comments")
+        assert r.status_code in (200, 404), r.text
+        return r.status_code == 200 and any(world.marker in c["text"] for c in r.json()["items"])
+    if surface == "reactions":
+        r = await get(f"/api/v1/posts/{world.post_id}/reactions")
+        assert r.status_code in (200, 404), r.text
+        return r.status_code == 200 and cast.people["member"].id in ids(r, "person")
+    if surface == "topic page":
+        return world.post_id in ids(await get(f"/api/v1/topics/{world.marker}/posts"))
     if surface == "home timeline":
         return world.post_id in ids(await get("/api/v1/timeline/home", limit=100))
     if surface == "search":
@@ -315,6 +337,10 @@ async def test_secret_error_answers_match_made_up_ids(cast: Cast, caller: str) -
         ("PATCH", "/api/v1/communities/{c}", {"description": "x"}),
         ("POST", "/api/v1/posts", {"text": "let me in", "community_id": "{c}"}),
         ("GET", "/api/v1/posts/{p}", None),
+        ("GET", "/api/v1/posts/{p}/comments", None),
+        ("POST", "/api/v1/posts/{p}/comments", {"text": "hello?"}),
+        ("GET", "/api/v1/posts/{p}/reactions", None),
+        ("PUT", "/api/v1/posts/{p}/reactions/like", None),
     ):
         answers = []
         for c, p in ((world.community_id, world.post_id), (made_up, made_up_post)):
