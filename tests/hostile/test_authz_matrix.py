@@ -70,6 +70,19 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("PATCH",  "/api/v1/communities/{community_id}/members/{person_id}", 401, 403, 200, 403),
     ("DELETE", "/api/v1/communities/{community_id}/members/{person_id}", 401, 204, 204, 403),
     ("GET",    "/api/v1/communities/{community_id}/posts", 401, 200, 200,  200),
+    # Conversations on the owner's post; {comment_id} is the owner's comment on it.
+    ("GET",    "/api/v1/posts/{post_id}/comments",     401,  200,   200,   200),
+    ("POST",   "/api/v1/posts/{post_id}/comments",     401,  201,   201,   201),
+    ("PATCH",  "/api/v1/comments/{comment_id}",        401,  403,   200,   403),  # author only
+    ("DELETE", "/api/v1/comments/{comment_id}",        401,  403,   204,   403),
+    ("GET",    "/api/v1/comments/{comment_id}/history", 401, 403,   200,   200),  # author, moderators
+    ("PUT",    "/api/v1/posts/{post_id}/reactions/{kind}", 401, 200, 200,  200),
+    ("DELETE", "/api/v1/posts/{post_id}/reactions/{kind}", 401, 200, 200,  200),
+    ("GET",    "/api/v1/posts/{post_id}/reactions",    401,  200,   200,   200),
+    ("GET",    "/api/v1/topics/{tag}",                 401,  200,   200,   200),
+    ("GET",    "/api/v1/topics/{tag}/posts",           401,  200,   200,   200),
+    ("POST",   "/api/v1/topics/{tag}/follow",          401,  200,   200,   200),
+    ("DELETE", "/api/v1/topics/{tag}/follow",          401,  200,   200,   200),
     # HTML and operations routes (not in the OpenAPI document)
     ("GET",    "/",                                    LOGIN, 200,  200,   200),
     ("GET",    "/people",                              LOGIN, 200,  200,   200),
@@ -79,6 +92,7 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("GET",    "/communities",                         LOGIN, 200,  200,   200),
     ("GET",    "/c/{community_id}",                    LOGIN, 200,  200,   200),  # public
     ("GET",    "/t/{tag}",                             LOGIN, 200,  200,   200),
+    ("GET",    "/p/{post_id}",                         LOGIN, 200,  200,   200),
     ("GET",    "/ui/login",                            200,  200,   200,   200),
     ("POST",   "/ui/login",                            SIGN, SIGN,  SIGN,  SIGN),
     ("POST",   "/ui/logout",                           SIGN, SIGN,  SIGN,  SIGN),
@@ -169,6 +183,13 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
         joined = client.post(f"/api/v1/communities/{community_id}/join", headers=cast.other.headers)
         assert joined.status_code == 200, joined.text
         target = cast.other.id
+    if "{comment_id}" in path:
+        made = client.post(
+            f"/api/v1/posts/{post_id}/comments", headers=cast.owner.headers, json={"text": "mine"}
+        )
+        assert made.status_code == 201, made.text
+        path = path.replace("{comment_id}", made.json()["id"])
+    path = path.replace("{kind}", "like").replace("{tag}", "matrix")
     url = (
         path.replace("{person_id}", target)
         .replace("{post_id}", post_id)
@@ -180,6 +201,8 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
     data: dict[str, str] | None = None
     if (method, path) == ("POST", "/api/v1/people"):
         body = {"handle": f"new{uuid.uuid4().hex[:10]}", "display_name": "New Person"}
+    elif (path.endswith("/comments") and method == "POST") or path.startswith("/api/v1/comments/"):
+        body = {"text": f"said by {who.name}"} if method != "DELETE" else None
     elif path == "/api/v1/communities" and method == "POST":
         body = {"name": f"By {who.name} {uuid.uuid4().hex}"}
     elif path.startswith("/api/v1/communities/") and method == "PATCH":

@@ -333,6 +333,8 @@ SERVICE_NAMES = {
     "hallway.profile.v1.ProfileService": "profile",
     "hallway.feed.v1.FeedService": "feed",
     "hallway.feed.v1.CommunityService": "feed",
+    "hallway.feed.v1.ConversationService": "feed",
+    "hallway.feed.v1.TopicService": "feed",
     "hallway.search.v1.SearchService": "search",
     "hallway.notification.v1.NotificationService": "notification",
 }
@@ -365,12 +367,21 @@ async def test_every_rpc_needs_an_identity(system: System, service_name: str) ->
                 assert code == grpc.StatusCode.UNAUTHENTICATED, f"{path} {metadata}: {code}"
 
 
-async def test_community_rpcs_act_only_for_a_person(system: System) -> None:
-    """Memberships are a person's: the gateway acting as itself (a genuine service
-    identity, even with the admin role) cannot read or change any community."""
+@pytest.mark.parametrize(
+    "service_name",
+    [
+        "hallway.feed.v1.CommunityService",
+        "hallway.feed.v1.ConversationService",
+        "hallway.feed.v1.TopicService",
+    ],
+)
+async def test_community_rpcs_act_only_for_a_person(system: System, service_name: str) -> None:
+    """Memberships, conversations and followed topics are a person's: the gateway acting
+    as itself (a genuine service identity, even with the admin role) cannot read or
+    change any of them."""
     from google.protobuf import descriptor_pool, message_factory
 
-    service = descriptor_pool.Default().FindServiceByName("hallway.feed.v1.CommunityService")
+    service = descriptor_pool.Default().FindServiceByName(service_name)
     as_service = testing.signer().metadata("service:gateway", ["admin"])
     async with _channel(system, "feed", _mtls()) as ch:
         for method in service.methods:
@@ -378,6 +389,8 @@ async def test_community_rpcs_act_only_for_a_person(system: System) -> None:
             for f in method.input_type.fields:
                 if f.name.endswith("_id"):
                     setattr(request, f.name, str(uuid.uuid4()))
+                elif f.name in ("tag", "kind", "text"):
+                    setattr(request, f.name, "like")
             call = ch.unary_unary(
                 f"/{service.full_name}/{method.name}",
                 request_serializer=lambda m: m.SerializeToString(),
