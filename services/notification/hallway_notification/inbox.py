@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from hallway_common.errors import InvalidArgument
+from hallway_common.failures import Rejected
 from hallway_common.fields import parse_id
 from hallway_common.logs import get_logger
 from hallway_common.pagination import decode_time_cursor, encode_time_cursor
@@ -298,6 +299,21 @@ def notice_recipients(actor_id: uuid.UUID, recipients: Iterable[uuid.UUID]) -> l
     return [p for p in dict.fromkeys(recipients) if p != actor_id]
 
 
+POST_KINDS = (MENTION, REPLY, REACTION, COMMUNITY_POST)
+COMMUNITY_KINDS = (COMMUNITY_INVITE, JOIN_REQUEST, REQUEST_APPROVED)
+
+
+def check_notice(notice: Notice) -> None:
+    """Rejected (dead-lettered, replayable after a fix) when a notice lacks what its kind
+    is about: a post for content kinds, a community for community kinds."""
+    if notice.kind in POST_KINDS and notice.about.post_id is None:
+        raise Rejected(f"a {notice.kind} notice without post_id")
+    if notice.kind in COMMUNITY_KINDS and notice.about.community_id is None:
+        raise Rejected(f"a {notice.kind} notice without community_id")
+    if notice.kind not in POST_KINDS + COMMUNITY_KINDS:
+        raise Rejected(f"notices of kind {notice.kind[:40]!r} are not taken")
+
+
 async def _retracted(conn: asyncpg.Connection, about: About) -> bool:
     """Whether the post or comment a notice is about was retracted already."""
     return bool(
@@ -318,9 +334,7 @@ async def do_notice(conn: asyncpg.Connection, notice: Notice) -> tuple[int, int]
     with the table's unique indexes refusing what would double up (the same mention
     from post.created and from a notice; a second unread invitation).
     """
-    if notice.kind not in KINDS or notice.kind == NEW_FOLLOWER:
-        log.warning("notice of a kind this service does not take", kind=notice.kind)
-        return 0, 0
+    check_notice(notice)
     if await _retracted(conn, notice.about):
         log.info("notice about retracted content; dropped", notice_id=str(notice.notice_id))
         return 0, 0

@@ -29,6 +29,7 @@ from hallway_common.contracts import (
     NoticeCreated,
     NoticeRetracted,
     PostCreated,
+    dlq_topic,
     model_of,
 )
 from hallway_common.events import Event, new_event
@@ -39,6 +40,8 @@ from hallway_dev.testing import (
     SMTP_MAILDIR,
     ServiceProcess,
     eventually,
+    first_record,
+    headers_of,
     metric,
     migrated_database,
     service_process,
@@ -466,3 +469,19 @@ async def test_an_old_notice_arriving_late_adds_to_the_count_but_not_the_headlin
     )
     [group] = await inbox_of(service, author, 1, actor_count=2)
     assert group.actor_id == str(new) and group.reaction == "like"
+
+
+async def test_a_notice_without_what_its_kind_is_about_is_dead_lettered(
+    service: Service, publish: Any
+) -> None:
+    author, post = uuid.uuid4(), uuid.uuid4()
+    bad = event(notice("reaction", [author], uuid.uuid4(), community_id=post, reaction="like"))
+    await publish(bad)
+    # The next one on the same key is processed.
+    await publish(event(notice("reaction", [author], uuid.uuid4(), post_id=post, reaction="like")))
+    await inbox_of(service, author, 1)
+    parked = await first_record(
+        service.prefix + dlq_topic("hallway-notification"),
+        lambda r: headers_of(r).get("ce_id") == bad.id,
+    )
+    assert headers_of(parked)["dlq_error"].startswith("Rejected")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from hallway.notification.v1 import notification_pb2 as pb
+from hallway_common.failures import Rejected
 from hallway_notification import digest, inbox, mailer, texts
 from hallway_notification.grpc_api import KIND_TO_PROTO, to_proto
 from hallway_notification.kinds import GROUPED, KINDS
@@ -129,3 +130,28 @@ class TestMetrics:
         created = {s.labels["kind"] for m in NOTIFICATIONS_CREATED.collect() for s in m.samples}
         grouped = {s.labels["kind"] for m in NOTIFICATIONS_GROUPED.collect() for s in m.samples}
         assert set(KINDS) <= created and set(GROUPED) <= grouped
+
+
+class TestCheckNotice:
+    def _notice(self, kind: str, **about: object) -> inbox.Notice:
+        return inbox.Notice(
+            notice_id=uuid.uuid4(),
+            kind=kind,
+            recipients=[uuid.uuid4()],
+            actor_id=uuid.uuid4(),
+            about=inbox.About(**about),  # type: ignore[arg-type]
+            snippet="",
+            occurred_at=datetime.now(UTC),
+        )
+
+    def test_what_each_kind_needs(self) -> None:
+        inbox.check_notice(self._notice("reply", post_id=uuid.uuid4()))
+        inbox.check_notice(self._notice("community_invite", community_id=uuid.uuid4()))
+        for bad in (
+            self._notice("reaction"),
+            self._notice("community_post", community_id=uuid.uuid4()),
+            self._notice("join_request", post_id=uuid.uuid4()),
+            self._notice("new_follower"),
+        ):
+            with pytest.raises(Rejected):
+                inbox.check_notice(bad)
