@@ -15,6 +15,7 @@ contracts.CONSUMERS), so the documents describe what really runs:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,16 @@ def _headers_schema(event_type: str, tombstone: bool) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": properties}
 
 
+def _key_part(topic: Topic, name: str) -> str:
+    """The pattern of one key field: a UUID, or one of a field's fixed values."""
+    model = next(iter(topic.events.values()))
+    prop = model.model_json_schema()["properties"][name]
+    values = prop.get("enum") or ([prop["const"]] if "const" in prop else [])
+    return "(" + "|".join(re.escape(v) for v in values) + ")" if values else UUID_PATTERN
+
+
 def _key_schema(topic: Topic) -> dict[str, Any]:
-    pattern = ":".join([UUID_PATTERN] * len(topic.key))
+    pattern = ":".join(_key_part(topic, name) for name in topic.key)
     return {
         "type": "string",
         "pattern": f"^{pattern}$",

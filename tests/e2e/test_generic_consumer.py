@@ -184,8 +184,9 @@ async def journey(system: System, mint: Any, create_post: Any, unique: str) -> d
 async def _community_journey(
     client: httpx.AsyncClient, auth: Any, people: tuple[pb.Person, ...], unique: str
 ) -> dict[str, str]:
-    """A public community's life: created, joined, a post, a role, a leave, then
-    narrowed to private (post and members withdrawn) and to secret (removed)."""
+    """A public community's life: created, joined, a post with its conversation, a
+    role, a leave, then narrowed to private (post, conversation and members
+    withdrawn), left, and narrowed to secret (removed)."""
     ann, bob, cat = people
 
     async def ok(resp: Any, status: int = 200) -> dict:
@@ -207,9 +208,25 @@ async def _community_journey(
         201,
     )
     await ok(client.patch(f"{base}/members/{bob.id}", headers=auth(ann), json={"role": "admin"}))
+    # A conversation under the post: a comment, a reply, an edit, a deleted reply,
+    # reactions given and taken back (and the notices they cause).
+    comments = f"/api/v1/posts/{post['id']}/comments"
+    first = await ok(client.post(comments, headers=auth(ann), json={"text": "nice"}), 201)
+    reply = {"text": f"thanks @{ann.handle}", "parent_id": first["id"]}
+    second = await ok(client.post(comments, headers=auth(cat), json=reply), 201)
+    await ok(
+        client.patch(f"/api/v1/comments/{first['id']}", headers=auth(ann), json={"text": "great"})
+    )
+    await ok(client.delete(f"/api/v1/comments/{second['id']}", headers=auth(cat)), 204)
+    reactions = f"/api/v1/posts/{post['id']}/reactions"
+    await ok(client.put(f"{reactions}/like", headers=auth(ann)))
+    await ok(client.delete(f"{reactions}/like", headers=auth(ann)))
+    await ok(client.put(f"{reactions}/celebrate", headers=auth(cat)))
     await ok(client.delete(f"{base}/members/{cat.id}", headers=auth(cat)), 204)
     await ok(client.patch(base, headers=auth(ann), json={"description": "makers"}))
     await ok(client.patch(base, headers=auth(ann), json={"visibility": "private"}))
+    # Leaving a private community revokes what was said to the leaver about it.
+    await ok(client.delete(f"{base}/members/{bob.id}", headers=auth(bob)), 204)
     await ok(client.patch(base, headers=auth(ann), json={"visibility": "secret"}))
     return {"community": c["id"], "post": post["id"]}
 
