@@ -216,6 +216,7 @@ async def test_community_flow_in_a_real_browser(system: System, unique: str) -> 
         posted = mem.locator("[data-community-feed] article.post").first
         await expect(posted).to_contain_text("<b>not bold</b>")
         assert await posted.locator("b").count() == 0
+        crew_post = await posted.get_attribute("data-post-id")
         await mem.reload()
         await expect(mem.locator("[data-community-feed] article.post").first).to_contain_text(
             "Crew news"
@@ -252,6 +253,21 @@ async def test_community_flow_in_a_real_browser(system: System, unique: str) -> 
         assert await out.locator("main").inner_html() == secret_page
         assert f"Hideout {unique}" not in secret_page
         await _fits(out)
+        # So is the private community's post, opened by its address.
+        response = await out.goto(f"/p/{crew_post}")
+        assert response is not None and response.status == 404
+        await expect(out.locator("main")).not_to_contain_text("Crew news")
+
+        # The owner was told of the request, the member of the approval.
+        async def notified(page: Page, words: str) -> bool:
+            await page.goto("/notifications")
+            return await page.locator("li.notification", has_text=words).count() > 0
+
+        await eventually(lambda: notified(own, "asked to join"), within=30, what="request notice")
+        note = own.locator("li.notification", has_text="asked to join").first
+        await expect(note.locator(f"a[href='/c/{crew}']")).to_have_text(name)
+        await _fits(own)
+        await eventually(lambda: notified(mem, "let you into"), within=30, what="approval notice")
 
         # Invited by handle, the outsider sees it and may accept.
         await own.goto(f"/c/{secret}")
@@ -381,5 +397,23 @@ async def test_reactions_comments_and_topics_in_a_real_browser(system: System, u
         )
         await expect(post.locator("li.comment")).to_have_count(0)
         await expect(post.locator("[data-comment-count]")).to_have_text("0")
+
+        # Ana was told of the reaction; the notice leads to the post, comments open.
+        async def reacted() -> bool:
+            await ana_page.goto("/notifications")
+            return await ana_page.locator("li.notification", has_text="reacted").count() > 0
+
+        await eventually(reacted, within=30, what="reaction notice")
+        note = ana_page.locator("li.notification", has_text="reacted").first
+        await expect(note).to_contain_text("React Ben")
+        await expect(note.locator("span[title]")).to_have_count(1)  # the kind, e.g. Like
+        await _fits(ana_page)
+        await note.get_by_role("link", name="your post").click()
+        await ana_page.wait_for_url("**/p/*")
+        single = ana_page.locator("article.post")
+        await expect(single).to_contain_text("Shipped the release")
+        await expect(single.locator("[data-comments]")).to_be_visible()
+        await expect(single.locator("[data-no-comments]")).to_be_visible()
+        await _fits(ana_page)
         LOGS.mkdir(parents=True, exist_ok=True)
         await ana_page.screenshot(path=str(Path(LOGS) / "browser-conversation.png"), full_page=True)

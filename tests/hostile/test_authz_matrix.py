@@ -194,7 +194,6 @@ def _call(client: httpx.Client, method: str, path: str, who: Who, cast: Cast) ->
         path.replace("{person_id}", target)
         .replace("{post_id}", post_id)
         .replace("{id_or_handle}", cast.owner.handle)
-        .replace("{tag}", "matrix")
     )
     body: dict[str, Any] | None = None
     params: dict[str, str] = {}

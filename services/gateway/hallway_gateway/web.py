@@ -566,3 +566,22 @@ async def topic_page(request: Request, tag: str, cursor: str = "") -> Response:
         next_cursor=resp.next_page_token,
         more_api=f"/api/v1/topics/{quote(topic.tag, safe='')}/posts",
     )
+
+
+@router.get("/p/{post_id}", response_class=HTMLResponse)
+async def post_page(request: Request, post_id: str) -> Response:
+    """One post with its comments open (where notifications of replies and reactions
+    lead). A post the caller may not read is the same 404 as one that does not exist."""
+    me = optional_principal(request)
+    if me is None:
+        return _to_login()
+    backends = _backends(request)
+    try:
+        if not is_uuid(post_id):
+            raise Problem(404, "no such post", slug="not-found")
+        found = await backends.feed.GetPost(feed_pb2.GetPostRequest(post_id=post_id))
+        posts = await convert.posts(backends, [found])
+        communities = await _community_names(backends, posts)
+    except Problem as exc:
+        return _error(request, me, exc)
+    return _render(request, "post.html", me, post=posts[0], communities=communities)

@@ -309,6 +309,12 @@
     }
   }
 
+  // The single post page opens its comments.
+  document.querySelectorAll("[data-open-comments] article.post").forEach((article) => {
+    const toggle = article.querySelector("[data-comments-toggle]");
+    if (toggle) toggleComments(article, toggle);
+  });
+
   document.addEventListener("submit", (event) => {
     const form = event.target.closest("form[data-comment-form], form[data-edit-form]");
     if (!form) return;
@@ -570,13 +576,42 @@
     badge.hidden = count <= 0;
   }
 
-  function renderNotification(n) {
+  // Same wording as the notification_text macro in templates/_macros.html.
+  function notificationText(n) {
     const actor = n.actor || {};
-    const verb = n.kind === "mention" ? " mentioned you " : n.kind === "new_follower" ? " started following you " : " ";
-    const li = el("li", { class: "card notification" + (n.read ? "" : " unread") }, [
-      el("a", { href: "/u/" + encodeURIComponent(actor.handle || n.actor_id) }, [el("bdi", { text: actor.display_name || n.actor_id })]),
-      verb,
-    ]);
+    const parts = [el("a", { href: "/u/" + encodeURIComponent(actor.handle || n.actor_id) }, [el("bdi", { text: actor.display_name || n.actor_id })])];
+    const others = (n.actor_count || 1) - 1;
+    if (others > 0) parts.push(" and " + others + (others === 1 ? " other" : " others"));
+    const community = () => n.community_id
+      ? el("a", { href: "/c/" + encodeURIComponent(n.community_id) }, [el("bdi", { text: n.community_name || "a community" })])
+      : "a community";
+    const post = (words) => n.post_id ? el("a", { href: "/p/" + encodeURIComponent(n.post_id), text: words }) : words;
+    switch (n.kind) {
+      case "mention": parts.push(" mentioned you"); if (n.post_id) parts.push(" in ", post("a post")); break;
+      case "new_follower": parts.push(" started following you"); break;
+      case "reply": parts.push(" replied in ", post("a conversation")); break;
+      case "reaction": {
+        parts.push(" reacted");
+        const r = REACTIONS.find(([kind]) => kind === n.reaction);
+        if (r) parts.push(" ", el("span", { title: r[1] }, [el("span", { "aria-hidden": "true", text: r[2] }), el("span", { class: "sr-only", text: r[1] })]));
+        parts.push(" to ", post("your post"));
+        break;
+      }
+      case "community_invite": parts.push(" invited you to join ", community()); break;
+      case "join_request": parts.push(" asked to join ", community()); break;
+      case "request_approved": parts.push(" let you into ", community()); break;
+      case "community_post":
+        parts.push(" posted in ", community());
+        if (n.post_id) parts.push(" (", post("see the post"), ")");
+        break;
+      default: parts.push(" did something");
+    }
+    return parts;
+  }
+
+  function renderNotification(n) {
+    const li = el("li", { class: "card notification" + (n.read ? "" : " unread"), "data-kind": n.kind }, notificationText(n));
+    li.append(" ");
     if (n.created_at) {
       const t = el("time", { datetime: n.created_at, text: n.created_at });
       formatTime(t);
