@@ -89,6 +89,25 @@ ROWS: list[tuple[str, list[tuple[str, str, list[tuple[str, str]]]]]] = [
                     (f"sum(rate(hallway_feed_posts_created_total{{{NS}}}[{RI}]))", "posts"),
                 ],
             ),
+            (
+                "Communities and conversations/s",
+                "ops",
+                [
+                    (
+                        "sum by (change) "
+                        f"(rate(hallway_feed_membership_changes_total{{{NS}}}[{RI}]))",
+                        "membership {{change}}",
+                    ),
+                    (
+                        f"sum by (change) (rate(hallway_feed_comments_total{{{NS}}}[{RI}]))",
+                        "comment {{change}}",
+                    ),
+                    (
+                        f"sum by (change) (rate(hallway_feed_reactions_total{{{NS}}}[{RI}]))",
+                        "reaction {{change}}",
+                    ),
+                ],
+            ),
         ],
     ),
     (
