@@ -1,7 +1,8 @@
 """Seeds a small demo organisation through the public gRPC APIs (idempotent).
 
 Thirty-six people in four departments with a reporting line, follows along teams
-and managers, and a few dozen posts with @mentions and #hashtags, so a newcomer's
+and managers, a few dozen posts with @mentions and #hashtags, communities of each
+visibility with members and posts, and comments and reactions, so a newcomer's
 first page is not empty. Skipped when the first person already exists.
 """
 
@@ -15,7 +16,14 @@ from pathlib import Path
 
 import grpc
 
-from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
+from hallway.feed.v1 import (
+    community_pb2,
+    community_pb2_grpc,
+    conversation_pb2,
+    conversation_pb2_grpc,
+    feed_pb2,
+    feed_pb2_grpc,
+)
 from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
 from hallway_common.grpc_client import channel, client_credentials
 from hallway_common.identity import IdentitySigner
@@ -33,6 +41,14 @@ DEPARTMENTS = {
     "Operations": ["Warehouse lead", "Shift supervisor", "Logistics planner"],
 }
 TOPICS = ["launch", "safety", "onboarding", "kudos", "q3", "ideas"]
+REACTIONS = ["like", "celebrate", "insightful", "support", "funny"]
+# (name, visibility, description, department whose people make it up)
+COMMUNITIES = [
+    ("Platform guild", "public", "Everything about our platform and tooling.", "Engineering"),
+    ("Sales kickoff", "private", "Planning the yearly kickoff.", "Sales"),
+    ("Reorg planning", "secret", "Confidential: the new team structure.", "People"),
+    ("Site safety", "public", "Safety notes from every site. #safety", "Operations"),
+]
 LINES = [
     "Shipped the new release today, thanks {m} for the late-night review! #launch",
     "Reminder: safety walk-through at 10:00 on the loading dock #safety",
@@ -55,9 +71,12 @@ async def main() -> int:
     profile = profile_pb2_grpc.ProfileServiceStub(
         channel(os.environ.get("HALLWAY_PROFILE_ADDR", "localhost:50051"), 10, credentials=creds)
     )
-    feed = feed_pb2_grpc.FeedServiceStub(
-        channel(os.environ.get("HALLWAY_FEED_ADDR", "localhost:50052"), 10, credentials=creds)
+    feed_channel = channel(
+        os.environ.get("HALLWAY_FEED_ADDR", "localhost:50052"), 10, credentials=creds
     )
+    feed = feed_pb2_grpc.FeedServiceStub(feed_channel)
+    communities = community_pb2_grpc.CommunityServiceStub(feed_channel)
+    conversations = conversation_pb2_grpc.ConversationServiceStub(feed_channel)
     admin = signer.metadata(BOOTSTRAP_ADMIN, ["admin"])
     try:
         await profile.GetPerson(profile_pb2.GetPersonRequest(handle="ada"), metadata=admin)
@@ -116,6 +135,55 @@ async def main() -> int:
             metadata=signer.metadata(author.id),
         )
     print("seed: 48 posts")
+
+    made = 0
+    for name, visibility, about, dept in COMMUNITIES:
+        team = by_dept[dept]
+        owner = team[0]
+        c = await communities.CreateCommunity(
+            community_pb2.CreateCommunityRequest(
+                name=name, description=about, visibility=visibility
+            ),
+            metadata=signer.metadata(owner.id),
+        )
+        cid = c.community.id
+        for member in team[1:7]:
+            if visibility == "public":
+                await communities.JoinCommunity(
+                    community_pb2.JoinCommunityRequest(community_id=cid),
+                    metadata=signer.metadata(member.id),
+                )
+            else:  # invited, then accepted
+                await communities.AddMember(
+                    community_pb2.AddMemberRequest(community_id=cid, person_id=member.id),
+                    metadata=signer.metadata(owner.id),
+                )
+                await communities.JoinCommunity(
+                    community_pb2.JoinCommunityRequest(community_id=cid),
+                    metadata=signer.metadata(member.id),
+                )
+        for j, author in enumerate(team[:4]):
+            post = await feed.CreatePost(
+                feed_pb2.CreatePostRequest(
+                    text=f"{about} Update {j + 1} from {author.display_name}.",
+                    community_id=cid,
+                    idempotency_key=f"seed-{cid}-{j}",
+                ),
+                metadata=signer.metadata(author.id),
+            )
+            for reader in team[4:7]:
+                await conversations.AddReaction(
+                    conversation_pb2.AddReactionRequest(
+                        post_id=post.id, kind=rnd.choice(REACTIONS)
+                    ),
+                    metadata=signer.metadata(reader.id),
+                )
+            await conversations.CreateComment(
+                conversation_pb2.CreateCommentRequest(post_id=post.id, text="Thanks for this!"),
+                metadata=signer.metadata(team[5].id),
+            )
+        made += 1
+    print(f"seed: {made} communities with members, posts, comments and reactions")
     return 0
 
 
