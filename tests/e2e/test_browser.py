@@ -73,6 +73,12 @@ async def _fits(page: Page) -> None:
     assert width <= PHONE["width"], f"{page.url} is {width}px wide at {PHONE['width']}px"
 
 
+async def _shot(page: Page, name: str) -> None:
+    """A full-page screenshot in the test logs, to look at after a run."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(Path(LOGS) / name), full_page=True)
+
+
 async def _people(system: System, *names: str) -> list[pb.Person]:
     """People made in profile, once feed's replica knows them all."""
     async with testing.service_channel(system.processes["profile"].grpc_address) as ch:
@@ -126,8 +132,7 @@ async def test_post_and_live_badge_in_a_real_browser(system: System, unique: str
         # Live: no reload of Cat's page.
         await expect(badge).to_be_visible(timeout=30_000)
         await expect(badge.locator("[data-count]")).to_have_text("1")
-        LOGS.mkdir(parents=True, exist_ok=True)
-        await cat_page.screenshot(path=str(Path(LOGS) / "browser-cat-home.png"))
+        await _shot(cat_page, "browser-cat-home.png")
 
         await cat_page.goto("/notifications")
         await expect(cat_page.locator("main")).to_contain_text("Browser hello")
@@ -188,6 +193,7 @@ async def test_community_flow_in_a_real_browser(system: System, unique: str) -> 
         await expect(row).to_contain_text("1 member")
         await expect(mem.locator(f"[data-community-id='{secret}']")).to_have_count(0)
         await _fits(mem)
+        await _shot(mem, "browser-directory.png")
         await row.get_by_role("link", name=name).click()
         await expect(mem.locator("[data-members-only]")).to_be_visible()
         await mem.get_by_role("button", name="Request to join").click()
@@ -210,6 +216,10 @@ async def test_community_flow_in_a_real_browser(system: System, unique: str) -> 
         # The member posts into the community from its page.
         await mem.goto(f"/c/{crew}")
         await expect(mem.locator("[data-membership='active']")).to_be_visible()
+        notify = mem.get_by_role("switch", name="Notify me of every post")
+        await expect(notify).to_have_attribute("aria-checked", "false")
+        await notify.click()
+        await expect(notify).to_have_attribute("aria-checked", "true")
         text = f"Crew news #crew{unique} <b>not bold</b>"
         await mem.fill("#compose-text", text)
         await mem.click("#compose button[type=submit]")
@@ -243,6 +253,7 @@ async def test_community_flow_in_a_real_browser(system: System, unique: str) -> 
         await expect(out.locator("main")).not_to_contain_text("Comm Member")
         await expect(out.get_by_role("button", name="Request to join")).to_be_visible()
         await _fits(out)
+        await _shot(out, "browser-community-outsider.png")
 
         # The secret community is the 404 page of an id that does not exist, to the byte.
         response = await out.goto(f"/c/{secret}")
@@ -289,9 +300,8 @@ async def test_community_flow_in_a_real_browser(system: System, unique: str) -> 
         await mem.goto("/communities?mine=true")
         await expect(mem.locator(f"[data-community-id='{crew}']")).to_have_count(0)
         await _fits(mem)
-        LOGS.mkdir(parents=True, exist_ok=True)
         await own.goto(f"/c/{crew}")
-        await own.screenshot(path=str(Path(LOGS) / "browser-community.png"), full_page=True)
+        await _shot(own, "browser-community.png")
 
 
 async def test_reactions_comments_and_topics_in_a_real_browser(system: System, unique: str) -> None:
@@ -341,6 +351,11 @@ async def test_reactions_comments_and_topics_in_a_real_browser(system: System, u
         await ben_page.reload()
         await expect(like).to_have_attribute("aria-pressed", "true")
         await expect(like.locator("[data-count]")).to_have_text("1")
+        await post.get_by_role("button", name="Who reacted").click()
+        await expect(post.locator("[data-reactor-list] li")).to_have_count(1)
+        await expect(post.locator("[data-reactor-list]")).to_contain_text("React Ben")
+        await _fits(ben_page)
+        await _shot(ben_page, "browser-topic.png")
 
         # Ben comments; his text is text, never markup.
         await post.get_by_role("button", name="Comments").click()
@@ -415,5 +430,4 @@ async def test_reactions_comments_and_topics_in_a_real_browser(system: System, u
         await expect(single.locator("[data-comments]")).to_be_visible()
         await expect(single.locator("[data-no-comments]")).to_be_visible()
         await _fits(ana_page)
-        LOGS.mkdir(parents=True, exist_ok=True)
-        await ana_page.screenshot(path=str(Path(LOGS) / "browser-conversation.png"), full_page=True)
+        await _shot(ana_page, "browser-conversation.png")

@@ -519,6 +519,8 @@ async def community_page(request: Request, community_id: str, cursor: str = "") 
         return _error(request, me, exc)
     active_member = community.membership is not None and community.membership.state == "active"
     owners = [m for m in lists["active"] or [] if m.role == "owner"]
+    # Whether I hear of every post: only my own membership shows it (when in view).
+    mine = [m for m in lists["active"] or [] if m.person.id == me.person_id]
     return _render(
         request,
         "community.html",
@@ -529,6 +531,7 @@ async def community_page(request: Request, community_id: str, cursor: str = "") 
         may_post=active_member and (community.posting == "members" or manager),
         # Only when the whole member list is in view can we tell (the service refuses anyway).
         last_owner=len(owners) == 1 and len(lists["active"] or []) < MEMBERS_SHOWN,
+        notify_posts=mine[0].notify_posts if mine else None,
         posts=posts,
         members=lists["active"],
         requested=lists["requested"],

@@ -119,6 +119,8 @@
         "Comments (", el("span", { "data-comment-count": true, text: String(post.comment_count || 0) }), ")",
       ]),
     ]);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    foot.append(el("button", { type: "button", class: "link", "data-reactors": true, "aria-expanded": "false", hidden: total === 0, text: "Who reacted" }));
     if (me && post.author_id === me) {
       foot.append(el("button", { type: "button", class: "link danger", "data-delete-post": post.id }, [
         "Delete", el("span", { class: "sr-only", text: " this post" }),
@@ -155,6 +157,7 @@
       head,
       postText(post.text),
       postFoot(post),
+      el("ul", { class: "reactors", "data-reactor-list": true, hidden: true, "aria-label": "Who reacted" }),
       el("section", { class: "comments", "data-comments": true, hidden: true, "aria-label": "Comments" }),
     ]);
   }
@@ -180,6 +183,30 @@
       button.setAttribute("aria-pressed", summary.my_reactions.includes(kind) ? "true" : "false");
     });
     setCommentCount(article, summary.comment_count);
+    const total = Object.values(summary.reaction_counts).reduce((a, b) => a + b, 0);
+    const who = article.querySelector("[data-reactors]");
+    who.hidden = total === 0;
+    const list = article.querySelector("[data-reactor-list]");
+    if (!list.hidden) loadReactors(article);  // keep an open list true
+    if (total === 0) {
+      list.hidden = true;
+      who.setAttribute("aria-expanded", "false");
+    }
+  }
+
+  async function loadReactors(article) {
+    const list = article.querySelector("[data-reactor-list]");
+    const page = await api("GET", "/api/v1/posts/" + encodeURIComponent(article.dataset.postId) + "/reactions?limit=50");
+    list.replaceChildren(...page.items.map((r) => {
+      const kind = REACTIONS.find(([k]) => k === r.kind) || [r.kind, r.kind, ""];
+      const person = r.person || {};
+      return el("li", {}, [
+        el("span", { title: kind[1] }, [el("span", { "aria-hidden": "true", text: kind[2] }), el("span", { class: "sr-only", text: kind[1] + ": " })]),
+        " ",
+        el("a", { href: "/u/" + encodeURIComponent(person.handle || person.id) }, [el("bdi", { text: person.display_name || person.id })]),
+      ]);
+    }));
+    if (page.next_cursor) list.append(el("li", { class: "hint", text: "and more" }));
   }
 
   function commentHead(c) {
@@ -326,6 +353,18 @@
     const article = target.closest("article.post");
     if (target.hasAttribute("data-comments-toggle")) {
       await toggleComments(article, target);
+    } else if (target.hasAttribute("data-reactors")) {
+      const list = article.querySelector("[data-reactor-list]");
+      const open = target.getAttribute("aria-expanded") === "true";
+      target.setAttribute("aria-expanded", open ? "false" : "true");
+      list.hidden = open;
+      if (!open) {
+        try {
+          await loadReactors(article);
+        } catch (err) {
+          say("Could not load who reacted: " + err.message);
+        }
+      }
     } else if (target.dataset.react) {
       const pressed = target.getAttribute("aria-pressed") === "true";
       target.disabled = true;
@@ -445,6 +484,7 @@
       if (!field.name || field.disabled) continue;
       let value = field.value;
       if (field.hasAttribute("data-handle")) value = value.trim().replace(/^@/, "");
+      if (field.hasAttribute("data-bool")) value = field.checked;
       body[field.name] = value;
     }
     const button = form.querySelector("button[type=submit]");
@@ -467,11 +507,12 @@
     if (!target) return;
 
     // Buttons that call the API: data-api (method), data-url, optional data-person
-    // ({person_id}) or data-role ({role}) for the body, data-confirm, data-done, data-then.
+    // ({person_id}), data-role ({role}) or data-body (JSON) for the body, data-confirm, data-done, data-then.
     if (target.dataset.api) {
       if (target.dataset.confirm && !window.confirm(target.dataset.confirm)) return;
       let body;
-      if (target.dataset.person) body = { person_id: target.dataset.person };
+      if (target.dataset.body) body = JSON.parse(target.dataset.body);
+      else if (target.dataset.person) body = { person_id: target.dataset.person };
       else if (target.dataset.role) body = { role: target.dataset.role };
       target.disabled = true;
       try {
@@ -484,7 +525,7 @@
       return;
     }
 
-    if (target.closest("article.post") && target.matches("[data-comments-toggle], [data-react], [data-more-comments], [data-reply], [data-edit-comment], [data-cancel-form], [data-delete-comment]")) {
+    if (target.closest("article.post") && target.matches("[data-comments-toggle], [data-reactors], [data-react], [data-more-comments], [data-reply], [data-edit-comment], [data-cancel-form], [data-delete-comment]")) {
       await conversationClick(target);
       return;
     }
