@@ -26,7 +26,7 @@ from hallway_feed.grpc_api import (
     FeedServicer,
     TopicServicer,
 )
-from hallway_feed.replica import FollowHandler, on_person
+from hallway_feed.replica import FollowHandler, PersonHandler
 
 SERVICE_NAME = feed_pb2.DESCRIPTOR.services_by_name["FeedService"].full_name
 COMMUNITY_SERVICE_NAME = community_pb2.DESCRIPTOR.services_by_name["CommunityService"].full_name
@@ -72,8 +72,8 @@ async def build(rt: Runtime[FeedSettings]) -> None:
         TOPIC_SERVICE_NAME,
     )
     replicas = rt.consumer("hallway-feed")
-    # People replica: mention resolution and author checks.
-    replicas.on(PERSON, on_person)
+    # People replica: mention resolution and author checks; erasure ends memberships.
+    replicas.on(PERSON, PersonHandler(settings.kafka_topic_prefix))
     # Follow graph replica for fan-out; unfollow removes the followee from the home timeline.
     replicas.on(FOLLOW, FollowHandler(settings.feed_follow_backfill_posts))
     # Home timeline fan-out on write (merge on read for large authors).

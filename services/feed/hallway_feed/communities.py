@@ -682,6 +682,24 @@ async def do_set_notify(
         )
 
 
+async def end_memberships_of(conn: asyncpg.Connection, person_id: uuid.UUID) -> list[Event]:
+    """Every membership, request and invitation of a person ends (their erasure): in
+    the caller's transaction; returns what to publish."""
+    events: list[Event] = []
+    rows = await conn.fetch(
+        f"""SELECT {MEMBER_COLUMNS} FROM memberships m WHERE m.person_id = $1
+            ORDER BY m.community_id""",
+        person_id,
+    )
+    for row in rows:
+        community = await conn.fetchrow(
+            f"SELECT {COMMUNITY_COLUMNS} FROM communities c WHERE c.id = $1 FOR UPDATE",
+            row["community_id"],
+        )
+        events += await _end_membership(conn, community, row, "removed")
+    return events
+
+
 # Reads ---------------------------------------------------------------------------------
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncpg
 
-from hallway_common.contracts import FollowChanged, Payload, PersonUpserted
+from hallway_common.contracts import FollowChanged, Payload, PersonRemoved, PersonUpserted
 from hallway_common.events import Event
 from hallway_common.logs import get_logger
+from hallway_common.outbox import enqueue
+from hallway_feed import communities
 
 log = get_logger(__name__)
 
@@ -39,6 +41,26 @@ async def on_person(event: Event, payload: Payload, conn: asyncpg.Connection | N
         payload.version,
         payload.occurred_at,
     )
+
+
+class PersonHandler:
+    """The people replica (``on_person``); an erased person's memberships end too, each
+    published as the community's rules say (their personal choices do not outlive
+    them; a deactivated person keeps theirs, as deactivation can be undone)."""
+
+    def __init__(self, topic_prefix: str) -> None:
+        self.prefix = topic_prefix
+
+    async def __call__(
+        self, event: Event, payload: Payload, conn: asyncpg.Connection | None
+    ) -> None:
+        assert conn is not None
+        await on_person(event, payload, conn)
+        if isinstance(payload, PersonRemoved) and payload.reason == "erased":
+            events = await communities.end_memberships_of(conn, payload.person_id)
+            await enqueue(conn, events, self.prefix)
+            if events:
+                log.info("memberships of an erased person ended", person_id=str(payload.person_id))
 
 
 class FollowHandler:

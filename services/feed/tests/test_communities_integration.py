@@ -12,6 +12,7 @@ import pytest
 from hallway.feed.v1 import community_pb2 as cpb
 from hallway.feed.v1 import community_pb2_grpc as cpb_grpc
 from hallway.feed.v1 import feed_pb2 as fpb
+from hallway.profile.v1 import profile_pb2 as ppb
 from hallway_dev import testing
 from hallway_dev.testing import eventually
 
@@ -230,3 +231,30 @@ async def test_public_community_narrowed_to_private(system: Stack, unique: str) 
     assert code == grpc.StatusCode.PERMISSION_DENIED
     await c.UpdateMember(own, community_id=cid, person_id=mem.id, role="admin")
     assert (await _post(system, mem, f"announcement {unique}", cid)).community_id == cid
+
+
+async def test_erasing_a_person_ends_their_memberships(system: Stack, unique: str) -> None:  # noqa: F811
+    c = Communities(system)
+    own, gone = [await system.person(f"{n}{unique}") for n in ("eown", "egone")]
+    cid = (await c.CreateCommunity(own, name=f"Erasure {unique}")).community.id
+    await c.JoinCommunity(gone, community_id=cid)
+    assert (await c.GetCommunity(own, community_id=cid)).community.member_count == 2
+    await system.profile.RemovePerson(
+        ppb.RemovePersonRequest(id=gone.id, erase=True), metadata=testing.as_admin()
+    )
+
+    async def ended() -> bool:
+        members = await c.ListMembers(own, community_id=cid)
+        return [m.person_id for m in members.members] == [own.id]
+
+    await eventually(ended, what="the erased person's membership ended")
+    assert (await c.GetCommunity(own, community_id=cid)).community.member_count == 1
+
+    async def published() -> bool:
+        records = await _broad(system, "membership")
+        return any(
+            r["type"] == "hallway.feed.membership.deleted" and r["person_id"] == gone.id
+            for r in records
+        )
+
+    await eventually(published, what="membership.deleted for the erased person")
