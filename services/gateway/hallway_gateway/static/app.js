@@ -479,6 +479,11 @@
     const form = event.target.closest("form[data-api-form]");
     if (!form) return;
     event.preventDefault();
+    // A change that cannot be taken back (narrowing a community) asks first.
+    for (const select of form.querySelectorAll("select[data-confirm-change]")) {
+      const initial = Array.from(select.options).find((o) => o.defaultSelected);
+      if (initial && select.value !== initial.value && !window.confirm(select.dataset.confirmChange)) return;
+    }
     const body = {};
     for (const field of form.elements) {
       if (!field.name || field.disabled) continue;
