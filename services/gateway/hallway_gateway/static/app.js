@@ -140,7 +140,7 @@
     if (post.created_at) {
       const t = el("time", { datetime: post.created_at, text: post.created_at });
       formatTime(t);
-      head.append(" ", t);
+      head.append(" ", el("a", { class: "permalink", href: "/p/" + encodeURIComponent(post.id) }, [t]));
     }
     // Posts from a community link to it, except in that community's own feed.
     const feed = document.querySelector("[data-community-feed]");
