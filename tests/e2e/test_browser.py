@@ -154,7 +154,8 @@ async def _create_community(page: Page, name: str, visibility: str) -> str:
     if not await form.is_visible():
         await page.get_by_text("Create a community").click()
     await page.fill("#cc-name", name)
-    await page.fill("#cc-description", f"About {name}: <i>not italic</i>")
+    # A long unbroken word must wrap rather than widen the page.
+    await page.fill("#cc-description", f"About {name}: <i>not italic</i> {'w' * 150}")
     await page.select_option("#cc-visibility", visibility)
     await form.locator("button[type=submit]").click()
     await page.wait_for_url("**/c/*")
@@ -369,7 +370,9 @@ async def test_reactions_comments_and_topics_in_a_real_browser(system: System, u
         # Ben comments; his text is text, never markup.
         await post.get_by_role("button", name="Comments").click()
         await expect(post.locator("[data-no-comments]")).to_be_visible()
-        await post.get_by_label("Write a comment").fill("Great <b>work</b> @" + ana.handle)
+        await post.get_by_label("Write a comment").fill(
+            f"Great <b>work</b> @{ana.handle} {'z' * 200}"
+        )
         await post.get_by_role("button", name="Comment", exact=True).click()
         comment = post.locator("li.comment").first
         await expect(comment).to_contain_text("Great <b>work</b>")
