@@ -30,7 +30,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from hostile_support import Cast, provision
 
-from hallway.feed.v1 import feed_pb2, feed_pb2_grpc
+from hallway.feed.v1 import (  # noqa: F401  (community, conversation: the descriptor pool)
+    community_pb2,
+    conversation_pb2,
+    feed_pb2,
+    feed_pb2_grpc,
+)
 from hallway.notification.v1 import notification_pb2, notification_pb2_grpc
 from hallway.profile.v1 import profile_pb2, profile_pb2_grpc
 from hallway.search.v1 import search_pb2, search_pb2_grpc
