@@ -17,11 +17,14 @@ reached that caller there, so "absent" never means "not there yet".
 
 A second test narrows a public community to private and checks that its post leaves
 every surface for non-members within the replica lag, search and the broad topics
-included, while members keep it.
+included, while members keep it. Others check the error answers about a secret
+community byte for byte against made-up ids, the raw broad topics, and the live
+notification streams.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Callable
@@ -470,3 +473,46 @@ async def test_narrowing_a_public_community_hides_it_everywhere(system: System, 
         f"/api/v1/communities/{cid}", headers=owner.headers, json={"visibility": "public"}
     )
     assert widened.status_code == 422 and re.search("narrowed", widened.text)
+
+
+async def _stream(client: httpx.AsyncClient, who: Person, out: list[str]) -> None:
+    """Collect the raw `notification` events of one person's live stream."""
+    headers = {**who.headers, "Accept": "text/event-stream"}
+    async with client.stream("GET", "/api/v1/notifications/stream", headers=headers) as resp:
+        assert resp.status_code == 200, await resp.aread()
+        event = ""
+        async for line in resp.aiter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event == "notification":
+                out.append(line)
+
+
+async def test_live_streams_carry_restricted_content_to_readers_only(cast: Cast) -> None:
+    """A new post in the secret community mentions a member and an outsider: the
+    member's live stream gets it, the outsider's never does (a later public mention
+    reaching the outsider's stream is the barrier)."""
+    client, p = cast.client, cast.people
+    world = cast.worlds["secret"]
+    streams: dict[str, list[str]] = {"member": [], "non_member": []}
+    tasks = [
+        asyncio.create_task(_stream(client, p[name], lines)) for name, lines in streams.items()
+    ]
+    try:
+        await asyncio.sleep(1)  # both streams are open (the first event is the unread count)
+        marker = f"privlive{uuid.uuid4().hex[:8]}"
+        mentions = f"@{p['member'].handle} @{p['non_member'].handle}"
+        await _post(client, p["community_admin"], f"{marker} {mentions}", world.community_id)
+        barrier = f"privlivebarrier{uuid.uuid4().hex[:8]}"
+        await _post(client, cast.bystander, f"{barrier} @{p['non_member'].handle}")
+
+        def arrived(name: str, word: str) -> bool:
+            return any(word in line for line in streams[name])
+
+        await eventually(lambda: arrived("member", marker), within=60, what="member's stream")
+        await eventually(lambda: arrived("non_member", barrier), within=60, what="barrier")
+        assert not arrived("non_member", marker)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
