@@ -594,7 +594,7 @@ TOPICS: tuple[Topic, ...] = (
 CONSUMERS: dict[str, tuple[str, tuple[Topic, ...]]] = {
     "hallway-feed": ("feed", (PERSON, FOLLOW)),
     "hallway-feed-fanout": ("feed", (POST,)),
-    "hallway-search": ("search", (PERSON, POST)),
+    "hallway-search": ("search", (PERSON, POST, COMMUNITY, COMMENT)),
     "hallway-notification": ("notification", (POST, FOLLOW, PERSON, NOTICE)),
 }
 

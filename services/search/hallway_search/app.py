@@ -1,10 +1,11 @@
-"""The search service process: indexes people and posts from Kafka, answers gRPC queries."""
+"""The search service process: indexes people, posts, communities and comments from Kafka,
+answers gRPC queries."""
 
 from __future__ import annotations
 
 from hallway.search.v1 import search_pb2, search_pb2_grpc
 from hallway_common import catalogue
-from hallway_common.contracts import PERSON, POST
+from hallway_common.contracts import COMMENT, COMMUNITY, PERSON, POST
 from hallway_common.runtime import Runtime, run
 from hallway_search import rebuild
 from hallway_search.grpc_api import SearchServicer
@@ -33,8 +34,12 @@ async def build(rt: Runtime[SearchSettings]) -> None:
     consumer = rt.consumer(CONSUMER_GROUP)
     # People, indexed for directory search.
     consumer.on(PERSON, indexer.on_person)
-    # Posts, indexed for full-text search; deletes tombstoned.
+    # Posts, indexed for full-text search; deletes and withdrawals tombstoned.
     consumer.on(POST, indexer.on_post)
+    # Public and private communities (discoverable); removed when made secret.
+    consumer.on(COMMUNITY, indexer.on_community)
+    # Comments on public posts; they go with their post.
+    consumer.on(COMMENT, indexer.on_comment)
 
     rt.grpc.add(
         search_pb2_grpc.add_SearchServiceServicer_to_server,

@@ -1,6 +1,6 @@
 """The search service's OpenSearch indices: client, names, mappings and migration.
 
-Each logical index (``posts``, ``people``) is a versioned physical index
+Each logical index (``posts``, ``people``, ``communities``, ``comments``) is a versioned physical index
 (``<prefix>-posts-v1``) behind an alias (``<prefix>-posts``). Reads and writes go
 through the alias, so a later mapping change is a reindex into ``-v2`` plus an
 atomic alias swap, with no client change.
@@ -54,6 +54,14 @@ class IndexNames:
     @property
     def people(self) -> str:
         return f"{self.prefix}-people"
+
+    @property
+    def communities(self) -> str:
+        return f"{self.prefix}-communities"
+
+    @property
+    def comments(self) -> str:
+        return f"{self.prefix}-comments"
 
     def physical(self, alias: str) -> str:
         return f"{alias}-v{MAPPING_VERSION}"
@@ -137,6 +145,8 @@ POSTS_MAPPING: dict[str, Any] = {
     "properties": {
         "post_id": {"type": "keyword"},
         "author_id": {"type": "keyword"},
+        # The public community the post was made in (absent for a personal post).
+        "community_id": {"type": "keyword"},
         "text": {
             "type": "text",
             "analyzer": "english",
@@ -183,6 +193,62 @@ PEOPLE_MAPPING: dict[str, Any] = {
 }
 
 
+COMMUNITIES_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "community_id": {"type": "keyword"},
+        "name": _name_field(),
+        "description": {
+            "type": "text",
+            "analyzer": "english",
+            "index_options": "offsets",
+            "fields": {
+                "prefix": {
+                    "type": "text",
+                    "analyzer": "prefix_index",
+                    "search_analyzer": "name_text",
+                }
+            },
+        },
+        "visibility": {"type": "keyword"},
+        "official": {"type": "boolean"},
+        "posting": {"type": "keyword"},
+        "created_by": {"type": "keyword"},
+        "created_at": {"type": "date"},
+        # A removal (the community was made secret) leaves a tombstone: ids, no words.
+        "removed": {"type": "boolean"},
+        "removed_at": {"type": "date"},
+        "version": {"type": "long"},
+        "indexed_at": {"type": "date"},
+    },
+}
+
+COMMENTS_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "comment_id": {"type": "keyword"},
+        "post_id": {"type": "keyword"},
+        "parent_id": {"type": "keyword"},
+        "author_id": {"type": "keyword"},
+        "text": {
+            "type": "text",
+            "analyzer": "english",
+            "index_options": "offsets",
+            "fields": {"exact": {"type": "text", "analyzer": "standard"}},
+        },
+        "mentions": {"type": "keyword"},
+        "created_at": {"type": "date"},
+        "edited_at": {"type": "date"},
+        "deleted": {"type": "boolean"},
+        "deleted_at": {"type": "date"},
+        # Why it went: deleted, post_deleted, post_withdrawn.
+        "deleted_reason": {"type": "keyword"},
+        "version": {"type": "long"},
+        "indexed_at": {"type": "date"},
+    },
+}
+
+
 def index_body(mapping: dict[str, Any], shards: int) -> dict[str, Any]:
     """Settings and mapping of a new physical index."""
     return {
@@ -200,7 +266,12 @@ def index_body(mapping: dict[str, Any], shards: int) -> dict[str, Any]:
 
 def index_definitions(names: IndexNames) -> dict[str, dict[str, Any]]:
     """Alias -> mapping of every index this service owns."""
-    return {names.posts: POSTS_MAPPING, names.people: PEOPLE_MAPPING}
+    return {
+        names.posts: POSTS_MAPPING,
+        names.people: PEOPLE_MAPPING,
+        names.communities: COMMUNITIES_MAPPING,
+        names.comments: COMMENTS_MAPPING,
+    }
 
 
 async def ensure_indices(client: AsyncOpenSearch, names: IndexNames, shards: int = 1) -> list[str]:

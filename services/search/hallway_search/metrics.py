@@ -16,5 +16,14 @@ INDEXED = Counter(
     "Documents written to the search index (replays that were already applied excluded).",
     ["index"],
 )
-for _index in ("people", "posts"):  # a zero series per index from the start: no empty family
+RETIRED = Counter(
+    "hallway_search_retired_total",
+    "Documents tombstoned because what they belong to went: comments of a deleted or "
+    "withdrawn post, posts of a community that stopped being public.",
+    ["index"],
+)
+# A zero series per index from the start: no empty family.
+for _index in ("people", "posts", "communities", "comments"):
     INDEXED.labels(_index)
+for _index in ("posts", "comments"):
+    RETIRED.labels(_index)

@@ -28,10 +28,27 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.helpers import async_bulk
 
-from hallway_common.contracts import PERSON_STATE, POST_STATE, PersonState, PostState, Topic
+from hallway_common.contracts import (
+    COMMENT_STATE,
+    COMMUNITY_STATE,
+    PERSON_STATE,
+    POST_STATE,
+    CommentState,
+    CommunityState,
+    PersonState,
+    PostState,
+    Topic,
+)
 from hallway_common.kafka import Offsets, read_range
 from hallway_common.runtime import Command
-from hallway_search.indexing import person_document, post_document, post_version
+from hallway_search.indexing import (
+    comment_document,
+    community_document,
+    person_document,
+    post_document,
+    post_version,
+    versioned,
+)
 from hallway_search.indices import (
     IndexNames,
     SearchSettings,
@@ -53,15 +70,37 @@ class Source:
 
     topic: Topic
     alias: str
+    # What counts as a live document of the alias (tombstones are documents too).
+    live: dict[str, Any] | None = None
+
+    def live_query(self) -> dict[str, Any]:
+        return {"query": self.live or {"match_all": {}}}
+
+
+def sources(names: IndexNames) -> list[Source]:
+    """Every alias this service serves and the state topic it is rebuilt from."""
+    return [
+        Source(PERSON_STATE, names.people),
+        Source(POST_STATE, names.posts, {"term": {"deleted": False}}),
+        Source(COMMUNITY_STATE, names.communities, {"term": {"removed": False}}),
+        Source(COMMENT_STATE, names.comments, {"term": {"deleted": False}}),
+    ]
 
 
 def _action(source: Source, index: str, key: str, value: bytes | None) -> dict[str, Any]:
     """The bulk action of one state record: a versioned write, or a delete."""
     if value is None:
         return {"_op_type": "delete", "_index": index, "_id": key}
+    doc: dict[str, Any]
     if source.topic is PERSON_STATE:
         person = PersonState.model_validate_json(value)
         doc, version = person_document(person), person.version
+    elif source.topic is COMMUNITY_STATE:
+        community = CommunityState.model_validate_json(value)
+        doc, version = community_document(community), versioned(community.version, removed=False)
+    elif source.topic is COMMENT_STATE:
+        comment = CommentState.model_validate_json(value)
+        doc, version = comment_document(comment), versioned(comment.version, removed=False)
     else:
         post = PostState.model_validate_json(value)
         doc, version = post_document(post), post_version(post.version, deleted=False)
@@ -116,15 +155,15 @@ async def rebuild(settings: SearchSettings, keep_old: bool = False) -> dict[str,
     try:
         await prepare(client, settings)  # the aliases exist (a fresh cluster, too)
         names = IndexNames(settings.opensearch_index_prefix)
-        sources = [Source(PERSON_STATE, names.people), Source(POST_STATE, names.posts)]
         mappings = index_definitions(names)
         stamp = int(time.time())
-        new = {s.alias: f"{names.physical(s.alias)}-r{stamp}" for s in sources}
-        old = {s.alias: sorted(await client.indices.get_alias(name=s.alias)) for s in sources}
+        todo = sources(names)
+        new = {s.alias: f"{names.physical(s.alias)}-r{stamp}" for s in todo}
+        old = {s.alias: sorted(await client.indices.get_alias(name=s.alias)) for s in todo}
         report: dict[str, Any] = {"indices": new, "replaced": old, "records": {}}
 
         snapshot = {}
-        for s in sources:
+        for s in todo:
             await client.indices.create(
                 index=new[s.alias],
                 body=index_body(mappings[s.alias], settings.opensearch_number_of_shards),
@@ -132,7 +171,7 @@ async def rebuild(settings: SearchSettings, keep_old: bool = False) -> dict[str,
             snapshot[s.alias], report["records"][s.alias] = await _load(
                 client, settings, s, new[s.alias], None, "loading"
             )
-            held = (await client.count(index=s.alias))["count"]
+            held = (await client.count(index=s.alias, body=s.live_query()))["count"]
             if held and not report["records"][s.alias]:
                 await client.indices.delete(index=",".join(new.values()), ignore_unavailable=True)
                 raise SystemExit(
@@ -143,7 +182,7 @@ async def rebuild(settings: SearchSettings, keep_old: bool = False) -> dict[str,
             await client.indices.refresh(index=new[s.alias])
 
         actions: list[dict[str, Any]] = []
-        for s in sources:
+        for s in todo:
             actions += [{"remove": {"index": i, "alias": s.alias}} for i in old[s.alias]]
             actions.append(
                 {"add": {"index": new[s.alias], "alias": s.alias, "is_write_index": True}}
@@ -152,7 +191,7 @@ async def rebuild(settings: SearchSettings, keep_old: bool = False) -> dict[str,
         _say(f"  swapped: {json.dumps(new)}")
 
         await asyncio.sleep(SETTLE_SECONDS)
-        for s in sources:
+        for s in todo:
             _, caught_up = await _load(
                 client, settings, s, new[s.alias], snapshot[s.alias], "catching up"
             )

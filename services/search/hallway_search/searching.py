@@ -27,9 +27,16 @@ class Searcher:
         self.client = client
         self.names = names
 
-    async def search_posts(self, query: str, viewer_id: str, size: int, token: str) -> Page:
+    async def search_posts(
+        self,
+        query: str,
+        viewer_id: str,
+        size: int,
+        token: str,
+        filters: queries.Filters | None = None,
+    ) -> Page:
         """Posts matching ``query`` that the viewer may see, best match then newest first."""
-        parsed = queries.parse_posts_query(query)
+        parsed = queries.parse_posts_query(query, filters)
         viewer = queries.check_viewer(viewer_id)
         size = queries.check_page_size(size)
         after = queries.decode_posts_token(parsed, token)
@@ -47,6 +54,32 @@ class Searcher:
         body = queries.people_query(text, size, after)
         return await self._page(
             self.names.people, body, size, lambda sort: queries.people_page_token(text, sort)
+        )
+
+    async def search_communities(self, query: str, visibility: str, size: int, token: str) -> Page:
+        """Discoverable communities whose name or description match, best first."""
+        parsed = queries.parse_communities_query(query, visibility)
+        size = queries.check_page_size(size)
+        after = queries.decode_communities_token(parsed, token)
+        body = queries.communities_query(parsed, size, after)
+        return await self._page(
+            self.names.communities,
+            body,
+            size,
+            lambda sort: queries.communities_page_token(parsed, sort),
+        )
+
+    async def search_comments(
+        self, query: str, viewer_id: str, size: int, token: str, filters: queries.Filters
+    ) -> Page:
+        """Comments on public posts matching ``query``, best match then newest first."""
+        parsed = queries.parse_comments_query(query, filters)
+        viewer = queries.check_viewer(viewer_id)
+        size = queries.check_page_size(size)
+        after = queries.decode_comments_token(parsed, token)
+        body = queries.comments_query(parsed, viewer, size, after)
+        return await self._page(
+            self.names.comments, body, size, lambda sort: queries.comments_page_token(parsed, sort)
         )
 
     async def _page(self, index: str, body: dict[str, Any], size: int, token_of: Any) -> Page:

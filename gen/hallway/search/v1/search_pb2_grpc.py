@@ -36,8 +36,9 @@ class SearchServiceStub:
 
     Errors any RPC may return, besides those listed on each:
     - UNAUTHENTICATED: the token is missing, expired or not valid.
-    - INVALID_ARGUMENT: a query that is empty or longer than 200 characters; a string
-    field holding control characters or Unicode noncharacters; a negative
+    - INVALID_ARGUMENT: a query longer than 200 characters, or empty where the RPC
+    needs one; a string field holding control characters or Unicode
+    noncharacters; an id filter that is not a UUID; since after until; a negative
     page_size; a page_token that is not valid or was cut from a different query.
     - INTERNAL: an unexpected failure on the server (e.g. OpenSearch is unreachable);
     all RPCs are read-only, so a retry is safe.
@@ -59,6 +60,16 @@ class SearchServiceStub:
                 request_serializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchRequest.SerializeToString,
                 response_deserializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchPeopleResponse.FromString,
                 _registered_method=True)
+        self.SearchCommunities = channel.unary_unary(
+                '/hallway.search.v1.SearchService/SearchCommunities',
+                request_serializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchCommunitiesRequest.SerializeToString,
+                response_deserializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchCommunitiesResponse.FromString,
+                _registered_method=True)
+        self.SearchComments = channel.unary_unary(
+                '/hallway.search.v1.SearchService/SearchComments',
+                request_serializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchCommentsRequest.SerializeToString,
+                response_deserializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchCommentsResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -72,8 +83,9 @@ class SearchServiceServicer:
 
     Errors any RPC may return, besides those listed on each:
     - UNAUTHENTICATED: the token is missing, expired or not valid.
-    - INVALID_ARGUMENT: a query that is empty or longer than 200 characters; a string
-    field holding control characters or Unicode noncharacters; a negative
+    - INVALID_ARGUMENT: a query longer than 200 characters, or empty where the RPC
+    needs one; a string field holding control characters or Unicode
+    noncharacters; an id filter that is not a UUID; since after until; a negative
     page_size; a page_token that is not valid or was cut from a different query.
     - INTERNAL: an unexpected failure on the server (e.g. OpenSearch is unreachable);
     all RPCs are read-only, so a retry is safe.
@@ -81,7 +93,10 @@ class SearchServiceServicer:
 
     def SearchPosts(self, request, context):
         """Posts that match every word and carry every #tag of the query, best match
-        first, then newest. Deleted posts are never found. Read-only: safe to retry.
+        first, then newest. Optional filters (community_id, author_id, tag, since,
+        until) narrow the result; with at least one filter the query may be empty
+        (then newest first). Deleted posts and posts withdrawn from the public
+        audience are never found. Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -90,7 +105,28 @@ class SearchServiceServicer:
     def SearchPeople(self, request, context):
         """Active people whose handle, name, title or department match every word (whole
         words or prefixes, for type-ahead), best match first. INVALID_ARGUMENT for a
-        query of nothing but '@'. Read-only: safe to retry.
+        query of nothing but '@', or for any of SearchPosts' filters. Read-only: safe
+        to retry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchCommunities(self, request, context):
+        """Public and private communities (a private one is discoverable by its name and
+        description; its content is not) whose name or description match every word,
+        best match first, then by name; an empty query lists them all by name. Secret
+        communities are never found. Read-only: safe to retry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchComments(self, request, context):
+        """Comments on public posts that match every word, best match first, then newest.
+        Optional filters (post_id, author_id, since, until); with at least one the
+        query may be empty. Deleted comments and those of a deleted or withdrawn post
+        are never found. Read-only: safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -108,6 +144,16 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.SearchPeople,
                     request_deserializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchRequest.FromString,
                     response_serializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchPeopleResponse.SerializeToString,
+            ),
+            'SearchCommunities': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchCommunities,
+                    request_deserializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchCommunitiesRequest.FromString,
+                    response_serializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchCommunitiesResponse.SerializeToString,
+            ),
+            'SearchComments': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchComments,
+                    request_deserializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchCommentsRequest.FromString,
+                    response_serializer=hallway_dot_search_dot_v1_dot_search__pb2.SearchCommentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -128,8 +174,9 @@ class SearchService:
 
     Errors any RPC may return, besides those listed on each:
     - UNAUTHENTICATED: the token is missing, expired or not valid.
-    - INVALID_ARGUMENT: a query that is empty or longer than 200 characters; a string
-    field holding control characters or Unicode noncharacters; a negative
+    - INVALID_ARGUMENT: a query longer than 200 characters, or empty where the RPC
+    needs one; a string field holding control characters or Unicode
+    noncharacters; an id filter that is not a UUID; since after until; a negative
     page_size; a page_token that is not valid or was cut from a different query.
     - INTERNAL: an unexpected failure on the server (e.g. OpenSearch is unreachable);
     all RPCs are read-only, so a retry is safe.
@@ -179,6 +226,60 @@ class SearchService:
             '/hallway.search.v1.SearchService/SearchPeople',
             hallway_dot_search_dot_v1_dot_search__pb2.SearchRequest.SerializeToString,
             hallway_dot_search_dot_v1_dot_search__pb2.SearchPeopleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchCommunities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hallway.search.v1.SearchService/SearchCommunities',
+            hallway_dot_search_dot_v1_dot_search__pb2.SearchCommunitiesRequest.SerializeToString,
+            hallway_dot_search_dot_v1_dot_search__pb2.SearchCommunitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchComments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hallway.search.v1.SearchService/SearchComments',
+            hallway_dot_search_dot_v1_dot_search__pb2.SearchCommentsRequest.SerializeToString,
+            hallway_dot_search_dot_v1_dot_search__pb2.SearchCommentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
