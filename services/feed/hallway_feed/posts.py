@@ -258,18 +258,25 @@ async def get_post(pool: asyncpg.Pool, post_id: uuid.UUID, reader: uuid.UUID) ->
 async def do_delete_post(
     pool: asyncpg.Pool, topic_prefix: str, post_id: uuid.UUID, actor_id: uuid.UUID
 ) -> None:
-    """Soft-delete (author only): scrub the content, keep the tombstone, publish."""
+    """Soft-delete (the author, or an owner or admin of the post's community, who
+    moderate it): scrub the content, keep the tombstone, publish. NOT_FOUND for a post
+    the actor may not read (as for one that does not exist)."""
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
-            """SELECT p.author_id, p.version, p.community_id, c.visibility FROM posts p
-               LEFT JOIN communities c ON c.id = p.community_id
-               WHERE p.id = $1 AND p.deleted_at IS NULL FOR UPDATE OF p""",
+            f"""SELECT p.author_id, p.version, p.community_id, c.visibility FROM posts p
+                LEFT JOIN communities c ON c.id = p.community_id
+                WHERE p.id = $2 AND p.deleted_at IS NULL AND {READABLE}
+                FOR UPDATE OF p""",
+            actor_id,
             post_id,
         )
         if row is None:
             raise NotFound(f"post {post_id} not found")
-        if row["author_id"] != actor_id:
-            raise PermissionDenied("only the author may delete a post")
+        if row["author_id"] != actor_id and not (
+            row["community_id"] is not None
+            and (await communities.access(conn, row["community_id"], actor_id)).manager
+        ):
+            raise PermissionDenied("only the author or the community's admins may delete a post")
         published = row["visibility"] in (None, "public")
         now = datetime.now(UTC)
         version = await conn.fetchval(

@@ -128,6 +128,19 @@ async def test_private_community_lifecycle(system: Stack, unique: str) -> None: 
     assert post.id not in [p.id for p in author_page.posts]
     assert (await c.GetCommunity(own, community_id=cid)).community.member_count == 1
 
+    # A non-member cannot learn the post exists by trying to delete it; a manager
+    # moderates it.
+    gone = await _code(
+        system.feed.DeletePost(
+            fpb.DeletePostRequest(post_id=post.id), metadata=testing.as_person(out.id)
+        )
+    )
+    assert gone[0] == grpc.StatusCode.NOT_FOUND
+    await system.feed.DeletePost(
+        fpb.DeletePostRequest(post_id=post.id), metadata=testing.as_person(own.id)
+    )
+    assert (await _code(_get(system, own, post.id)))[0] == grpc.StatusCode.NOT_FOUND
+
     # The last owner stays.
     code, _ = await _code(c.RemoveMember(own, community_id=cid, person_id=own.id))
     assert code == grpc.StatusCode.FAILED_PRECONDITION

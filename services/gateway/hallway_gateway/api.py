@@ -22,6 +22,7 @@ from hallway.search.v1 import search_pb2
 from hallway_common.audit import audit
 from hallway_common.logs import get_logger
 from hallway_gateway import convert, models
+from hallway_gateway import search_params as sp
 from hallway_gateway.deps import Caller, Services, WriteLimited, is_uuid, resolve_person_id
 from hallway_gateway.problems import PROBLEM_JSON, Problem, from_rpc_error
 
@@ -316,7 +317,8 @@ async def get_post(post_id: str, caller: Caller, backends: Services) -> models.P
     dependencies=[WriteLimited],
 )
 async def delete_post(post_id: str, caller: Caller, backends: Services) -> Response:
-    """Delete one of the caller's own posts (403 for someone else's; 404 when already gone)."""
+    """Delete one of the caller's own posts, or, as an owner or admin of a community, a
+    post in it (403 for someone else's; 404 when already gone or not readable)."""
     if not is_uuid(post_id):
         raise Problem(404, "no such post", slug="not-found")
     await backends.feed.DeletePost(feed_pb2.DeletePostRequest(post_id=post_id))
@@ -371,14 +373,34 @@ async def person_timeline(
     "/search/posts",
     tags=["search"],
     response_model=models.SearchPage[models.PostHit],
-    responses=problem_responses(400),
+    responses=problem_responses(400, 404),
 )
 async def search_posts(
-    q: SearchQuery, caller: Caller, backends: Services, cursor: Cursor = "", limit: Limit = 20
+    caller: Caller,
+    backends: Services,
+    q: sp.OptionalSearchQuery = "",
+    community: sp.Community = None,
+    author: sp.Author = None,
+    tag: sp.Tag = None,
+    since: sp.Since = None,
+    until: sp.Until = None,
+    cursor: Cursor = "",
+    limit: Limit = 20,
 ) -> models.SearchPage[models.PostHit]:
-    """Full-text search over the posts the caller may see, best match first."""
+    """Full-text search over the posts the caller may see, best match first, then
+    newest. Filters narrow it; with one, `q` may be empty. 404 for an `author` handle
+    nobody has."""
     resp = await backends.search.SearchPosts(
-        search_pb2.SearchRequest(query=q, page_size=limit, page_token=cursor)
+        search_pb2.SearchRequest(
+            query=q,
+            page_size=limit,
+            page_token=cursor,
+            community_id=community or "",
+            author_id=await sp.author_id(backends, author),
+            tag=tag or "",
+            since=sp.timestamp(since, "since"),
+            until=sp.timestamp(until, "until", end_of_day=True),
+        )
     )
     return models.SearchPage(
         items=await convert.post_hits(backends, resp.hits),

@@ -129,9 +129,11 @@ class FeedServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeletePost(self, request, context):
-        """Deletes a post: the content is scrubbed and post.deleted plus a tombstone on
-        the post state topic are published. PERMISSION_DENIED unless the acting person
-        is the author. NOT_FOUND when the post does not exist or was already deleted.
+        """Deletes a post: the content is scrubbed and, for a public post, post.deleted
+        plus a tombstone on the post state topic are published. PERMISSION_DENIED
+        unless the acting person is the author, or an owner or admin of the post's
+        community. NOT_FOUND when the post does not exist, was already deleted, or is
+        one the acting person may not read.
         Safe to retry: a retry after a lost response gets NOT_FOUND, which then means
         the post is gone.
         """
