@@ -49,6 +49,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("GET",    "/api/v1/timeline/home",                401,  200,   200,   200),
     ("GET",    "/api/v1/search/posts",                 401,  200,   200,   200),
     ("GET",    "/api/v1/search/people",                401,  200,   200,   200),
+    ("GET",    "/api/v1/search/communities",           401,  200,   200,   200),
+    ("GET",    "/api/v1/search/comments",              401,  200,   200,   200),
     ("GET",    "/api/v1/notifications",                401,  200,   200,   200),
     ("POST",   "/api/v1/notifications/read",           401,  200,   200,   200),
     ("GET",    "/api/v1/notifications/stream",         401,  200,   200,   200),

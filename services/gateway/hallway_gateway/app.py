@@ -15,7 +15,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from hallway_common.logs import get_logger
-from hallway_gateway import api, api_communities, api_conversations, api_preferences, problems, web
+from hallway_gateway import (
+    api,
+    api_communities,
+    api_conversations,
+    api_preferences,
+    api_search,
+    problems,
+    web,
+)
 from hallway_gateway.backends import Backends, record_backend_health, watch_backends
 from hallway_gateway.middleware import (
     BodyLimitMiddleware,
@@ -102,6 +110,7 @@ def create_app(
     app.include_router(api_preferences.router)
     app.include_router(api_communities.router)
     app.include_router(api_conversations.router)
+    app.include_router(api_search.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
 

@@ -105,6 +105,7 @@ async def post_hits(backends: Backends, hits: Iterable[Any]) -> list[models.Post
             hashtags=list(h.hashtags),
             created_at=ts(h.created_at, h.HasField("created_at")),
             score=h.score,
+            community_id=h.community_id or None,
         )
         for h in hits
     ]
@@ -230,4 +231,37 @@ async def reactors(backends: Backends, items: Iterable[Any]) -> list[models.Reac
             created_at=ts(r.created_at, r.HasField("created_at")),
         )
         for r in items
+    ]
+
+
+def community_hit(h: Any) -> models.CommunityHit:
+    return models.CommunityHit(
+        community_id=h.community_id,
+        name=h.name,
+        description=h.description,
+        visibility=h.visibility if h.visibility == "private" else "public",
+        official=h.official,
+        posting=h.posting,
+        created_at=ts(h.created_at, h.HasField("created_at")),
+        score=h.score,
+    )
+
+
+async def comment_hits(backends: Backends, hits: Iterable[Any]) -> list[models.CommentHit]:
+    hits = list(hits)
+    known = await people_by_id(backends, (h.author_id for h in hits))
+    return [
+        models.CommentHit(
+            comment_id=h.comment_id,
+            post_id=h.post_id,
+            parent_id=h.parent_id or None,
+            author_id=h.author_id,
+            author=author(h.author_id, known),
+            text=h.text,
+            highlights=list(h.highlights),
+            created_at=ts(h.created_at, h.HasField("created_at")),
+            edited_at=ts(h.edited_at, h.HasField("edited_at")),
+            score=h.score,
+        )
+        for h in hits
     ]

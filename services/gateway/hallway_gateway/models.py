@@ -196,6 +196,9 @@ class PostHit(BaseModel):
     hashtags: list[str]
     created_at: str | None
     score: float
+    community_id: str | None = Field(
+        default=None, description="The public community it was posted in; null if personal."
+    )
 
 
 class PersonHit(BaseModel):
@@ -331,3 +334,31 @@ class Topic(BaseModel):
     tag: str = Field(description="Lower-cased, without '#'.")
     follower_count: int
     following: bool
+
+
+class CommunityHit(BaseModel):
+    """A community found by search: its directory entry, never its content or members."""
+
+    community_id: str
+    name: str
+    description: str
+    visibility: Literal["public", "private"]
+    official: bool
+    posting: str = Field(description="Who may post: members or admins.")
+    created_at: str | None
+    score: float
+
+
+class CommentHit(BaseModel):
+    comment_id: str
+    post_id: str
+    parent_id: str | None = Field(description="The comment replied to; null at the top level.")
+    author_id: str
+    author: Author
+    text: str
+    highlights: list[str] = Field(
+        description="Fragments with <em> around matches; the rest of the fragment is HTML-escaped."
+    )
+    created_at: str | None
+    edited_at: str | None
+    score: float

@@ -261,6 +261,35 @@ class FakeSearch(Fake):
         ]
         return search_pb2.SearchPeopleResponse(hits=hits, total=len(hits))
 
+    async def SearchCommunities(
+        self, req: search_pb2.SearchCommunitiesRequest, metadata: Any = None
+    ) -> Any:
+        self._enter("SearchCommunities", req, metadata)
+        hit = search_pb2.CommunityHit(
+            community_id=str(uuid.uuid4()),
+            name=f"About {req.query}",
+            visibility=req.visibility or "private",
+            posting="members",
+            created_at=now_ts(),
+            score=1.0,
+        )
+        return search_pb2.SearchCommunitiesResponse(hits=[hit], total=1)
+
+    async def SearchComments(
+        self, req: search_pb2.SearchCommentsRequest, metadata: Any = None
+    ) -> Any:
+        self._enter("SearchComments", req, metadata)
+        hit = search_pb2.CommentHit(
+            comment_id=str(uuid.uuid4()),
+            post_id=req.post_id or str(uuid.uuid4()),
+            author_id=req.author_id or str(uuid.uuid4()),
+            text=f"said {req.query}",
+            highlights=[f"said <em>{req.query}</em>"],
+            created_at=now_ts(),
+            score=1.0,
+        )
+        return search_pb2.SearchCommentsResponse(hits=[hit], next_page_token="next", total=1)
+
 
 class FakeStream:
     """A server-streaming call: ``read()`` returns queued messages, then EOF."""

@@ -64,7 +64,10 @@ def test_validation_errors_are_problems(h) -> None:  # type: ignore[no-untyped-d
     _problem(h.client.post("/api/v1/posts", json={"text": "x" * 5001}, headers=h.auth(ada)), 422)
     _problem(h.client.get("/api/v1/timeline/home?limit=0", headers=h.auth(ada)), 422)
     _problem(h.client.get("/api/v1/timeline/home?limit=101", headers=h.auth(ada)), 422)
-    _problem(h.client.get("/api/v1/search/posts", headers=h.auth(ada)), 422)  # q is required
+    _problem(h.client.get("/api/v1/search/posts?q=" + "x" * 201, headers=h.auth(ada)), 422)
+    # q may be empty now (a filter alone searches); a date that is no date stops here.
+    _problem(h.client.get("/api/v1/search/posts?since=tomorrow", headers=h.auth(ada)), 400)
+    assert not h.search.called("SearchPosts")
     assert not h.feed.called("CreatePost")
 
 

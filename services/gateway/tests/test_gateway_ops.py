@@ -32,6 +32,8 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/timeline/home"),
     ("get", "/api/v1/search/posts"),
     ("get", "/api/v1/search/people"),
+    ("get", "/api/v1/search/communities"),
+    ("get", "/api/v1/search/comments"),
     ("get", "/api/v1/notifications"),
     ("post", "/api/v1/notifications/read"),
     ("get", "/api/v1/notifications/stream"),

@@ -28,7 +28,10 @@ def _when(message: Any, name: str) -> datetime | None:
     """A Timestamp field as a datetime, None when unset."""
     if not message.HasField(name):
         return None
-    return getattr(message, name).ToDatetime(tzinfo=UTC)
+    try:
+        return getattr(message, name).ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(f"{name} is not a valid timestamp") from None
 
 
 def post_filters(request: pb.SearchRequest) -> queries.Filters:
