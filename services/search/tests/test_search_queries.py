@@ -155,3 +155,67 @@ def test_index_names_and_prefix_validation() -> None:
     assert names.posts == "hallway-posts" and names.physical(names.posts) == "hallway-posts-v1"
     with pytest.raises(ValidationError):
         SearchSettings(opensearch_index_prefix="Bad Prefix")
+
+
+# Filters, communities, comments (issue 8) ---------------------------------------------
+
+
+def test_an_unfiltered_query_keeps_its_fingerprint() -> None:
+    """Page tokens cut before filters existed still belong to the same query."""
+    plain = queries.parse_posts_query("launch #ops")
+    assert plain.fingerprint() == queries._fingerprint("posts", "launch", "ops")
+    filtered = queries.parse_posts_query("launch #ops", queries.check_filters(tag="x"))
+    assert filtered.fingerprint() != plain.fingerprint()
+
+
+def test_filters_are_validated_and_normalised() -> None:
+    cid = str(uuid.uuid4())
+    f = queries.check_filters(
+        community_id=cid.upper(),
+        tag="#Launch-",
+        since=datetime(2024, 5, 1),
+        until=datetime(2024, 5, 2, tzinfo=UTC),
+    )
+    assert (f.community_id, f.tag) == (cid, "launch")
+    assert f.since == datetime(2024, 5, 1, tzinfo=UTC)  # naive is UTC
+    assert {"range": {"created_at": {"gte": f.since.isoformat(), "lt": f.until.isoformat()}}} in (
+        f.clauses()
+    )
+    assert {"term": {"community_id": cid}} in f.clauses()
+    assert not queries.Filters() and f
+    for bad in (
+        {"author_id": "ada"},
+        {"post_id": "1"},
+        {"tag": "two words"},
+        {"tag": "#"},
+        {"since": datetime(2024, 5, 2, tzinfo=UTC), "until": datetime(2024, 5, 1, tzinfo=UTC)},
+    ):
+        with pytest.raises(InvalidArgument):
+            queries.check_filters(**bad)
+
+
+def test_an_empty_query_needs_a_filter() -> None:
+    with pytest.raises(InvalidArgument):
+        queries.parse_posts_query("  ")
+    only = queries.parse_posts_query(" ", queries.check_filters(author_id=str(uuid.uuid4())))
+    body = queries.posts_query(only, None, 20)
+    assert body["query"]["bool"]["must"] == [] and "highlight" not in body
+    with pytest.raises(InvalidArgument):
+        queries.parse_comments_query("", queries.Filters())
+    assert queries.parse_comments_query("", queries.check_filters(post_id=str(uuid.uuid4())))
+
+
+def test_communities_query_lists_discoverable_ones_and_checks_visibility() -> None:
+    everything = queries.parse_communities_query("", "")
+    body = queries.communities_query(everything, 10)
+    assert body["query"]["bool"] == {"filter": [{"term": {"removed": False}}]}
+    private = queries.parse_communities_query("design  guild", "private")
+    body = queries.communities_query(private, 10)
+    assert {"term": {"visibility": "private"}} in body["query"]["bool"]["filter"]
+    assert private.text == "design guild"
+    with pytest.raises(InvalidArgument):
+        queries.parse_communities_query("x", "secret")
+    token = queries.communities_page_token(private, [1.5, "design guild", "id"])
+    assert queries.decode_communities_token(private, token) == [1.5, "design guild", "id"]
+    with pytest.raises(InvalidArgument):
+        queries.decode_communities_token(everything, token)
