@@ -72,6 +72,10 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     # Restricted content is not indexed (it never leaves feed but as notices): the suite
     # pins that no one reads it there; members searching it is open work.
     "search": {"public": EVERYONE, "private": NOBODY, "secret": NOBODY},
+    "search: comments": {"public": EVERYONE, "private": NOBODY, "secret": NOBODY},
+    # A private community is discoverable by name and description; a secret one is not,
+    # not even for its members (search holds only what everyone may read).
+    "search: communities": {"public": EVERYONE, "private": EVERYONE, "secret": NOBODY},
     # The post mentions everyone but its author, who hears of the member's comment: in a
     # restricted community only readers are told, and the removed member's mention is
     # revoked with their membership.
@@ -281,6 +285,20 @@ async def _sees(cast: Cast, surface: str, world: World, who: Person, expected: b
             lambda: _search(cast, who, world.control),
             expected,
         )
+    if surface == "search: comments":
+        public = cast.worlds["public"].marker
+        return await _eventual(
+            lambda: _search(cast, who, world.marker, "comments"),
+            lambda: _search(cast, who, public, "comments"),
+            expected,
+        )
+    if surface == "search: communities":
+        run, public = world.name.split()[-1], cast.worlds["public"].name.split()[-1]
+        return await _eventual(
+            lambda: _found_community(cast, who, run, world.community_id),
+            lambda: _found_community(cast, who, public, cast.worlds["public"].community_id),
+            expected,
+        )
     if surface == "notifications":
         return await _eventual(
             lambda: _notified(cast, who, world.marker),
@@ -319,10 +337,16 @@ async def _absent(find: Callable[[], Any]) -> bool:
     return not await find()
 
 
-async def _search(cast: Cast, who: Person, word: str) -> bool:
-    r = await cast.client.get("/api/v1/search/posts", headers=who.headers, params={"q": word})
+async def _search(cast: Cast, who: Person, word: str, what: str = "posts") -> bool:
+    r = await cast.client.get(f"/api/v1/search/{what}", headers=who.headers, params={"q": word})
     assert r.status_code == 200, r.text
     return any(word in hit["text"] for hit in r.json()["items"])
+
+
+async def _found_community(cast: Cast, who: Person, word: str, community_id: str) -> bool:
+    r = await cast.client.get("/api/v1/search/communities", headers=who.headers, params={"q": word})
+    assert r.status_code == 200, r.text
+    return community_id in {hit["community_id"] for hit in r.json()["items"]}
 
 
 async def _notified(cast: Cast, who: Person, word: str) -> bool:
