@@ -45,12 +45,38 @@ async def test_rebuild_swaps_in_a_fresh_index_while_search_answers(
             assert r.status_code == 200, r.text
             return {h["post_id"] for h in r.json()["items"]}
 
-        await eventually(lambda: _only(hits, {kept["id"]}), within=60, what="indexed live")
+        # A community (private: its entry is discoverable) and a comment, for the
+        # communities and comments indices.
+        r = await client.post(
+            "/api/v1/communities",
+            json={"name": f"Rebuild {word}", "visibility": "private"},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+        community = r.json()["id"]
+        r = await client.post(
+            f"/api/v1/posts/{kept['id']}/comments", json={"text": f"{word} said"}, headers=headers
+        )
+        assert r.status_code == 201, r.text
+        comment = r.json()["id"]
+
+        async def everything() -> tuple[set[str], set[str], set[str]]:
+            found = []
+            for what in ("communities", "comments"):
+                r = await client.get(f"/api/v1/search/{what}", params={"q": word}, headers=headers)
+                assert r.status_code == 200, r.text
+                key = "community_id" if what == "communities" else "comment_id"
+                found.append({h[key] for h in r.json()["items"]})
+            return await hits(), found[0], found[1]
+
+        expected = ({kept["id"]}, {community}, {comment})
+        await eventually(lambda: _equals(everything, expected), within=60, what="indexed live")
 
         search = system.processes["search"]
-        report, answers = await _run_while(["hallway_search", "rebuild"], search.env, hits)
+        report, answers = await _run_while(["hallway_search", "rebuild"], search.env, everything)
         print(f"\nrebuild: {report['records']}; {len(answers)} searches answered meanwhile")
-        assert answers and all(a == {kept["id"]} for a in answers), "every answer was right"
+        assert answers and all(a == expected for a in answers), "every answer was right"
+        assert len(report["indices"]) == 4, report
 
         # Served by the new indices now, with the same results.
         prefix = search.env["HALLWAY_OPENSEARCH_INDEX_PREFIX"]
