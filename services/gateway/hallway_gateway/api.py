@@ -396,7 +396,7 @@ async def search_posts(
             page_size=limit,
             page_token=cursor,
             community_id=community or "",
-            author_id=await sp.author_id(backends, author),
+            written_by=await sp.author_id(backends, author),
             tag=tag or "",
             since=sp.timestamp(since, "since"),
             until=sp.timestamp(until, "until", end_of_day=True),

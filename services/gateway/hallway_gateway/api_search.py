@@ -95,7 +95,7 @@ async def search_comments(
         search_pb2.SearchCommentsRequest(
             query=q,
             post_id=post or "",
-            author_id=await author_id(backends, author),
+            written_by=await author_id(backends, author),
             since=timestamp(since, "since"),
             until=timestamp(until, "until", end_of_day=True),
             page_size=limit,

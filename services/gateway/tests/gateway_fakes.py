@@ -282,7 +282,7 @@ class FakeSearch(Fake):
         hit = search_pb2.CommentHit(
             comment_id=str(uuid.uuid4()),
             post_id=req.post_id or str(uuid.uuid4()),
-            author_id=req.author_id or str(uuid.uuid4()),
+            author_id=req.written_by or str(uuid.uuid4()),
             text=f"said {req.query}",
             highlights=[f"said <em>{req.query}</em>"],
             created_at=now_ts(),

@@ -31,7 +31,7 @@ def test_post_filters_are_translated(h) -> None:  # type: ignore[no-untyped-def]
     )
     assert r.status_code == 200, r.text
     (req,) = h.search.called("SearchPosts")
-    assert (req.query, req.community_id, req.author_id, req.tag) == (
+    assert (req.query, req.community_id, req.written_by, req.tag) == (
         "",
         community,
         grace.id,
@@ -48,7 +48,7 @@ def test_post_filters_are_translated(h) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == 200, r.text
     req = h.search.called("SearchPosts")[-1]
     assert req.since.ToDatetime(tzinfo=UTC) == datetime(2024, 5, 1, 8, tzinfo=UTC)
-    assert not req.HasField("until") and not req.author_id
+    assert not req.HasField("until") and not req.written_by
 
     # A handle nobody has is a 404, before search is asked.
     r = h.client.get("/api/v1/search/posts", params={"author": "nobody"}, headers=h.auth(ada))
@@ -101,5 +101,5 @@ def test_comments_search(h) -> None:  # type: ignore[no-untyped-def]
     assert hit["author"]["display_name"] == "Ada Lovelace"
     assert hit["highlights"] == ["said <em>engine</em>"]
     (req,) = h.search.called("SearchComments")
-    assert (req.post_id, req.author_id) == (post, ada.id)
+    assert (req.post_id, req.written_by) == (post, ada.id)
     assert req.until.ToDatetime(tzinfo=UTC) == datetime(2024, 5, 1, tzinfo=UTC)

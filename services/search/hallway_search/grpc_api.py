@@ -37,7 +37,7 @@ def _when(message: Any, name: str) -> datetime | None:
 def post_filters(request: pb.SearchRequest) -> queries.Filters:
     return queries.check_filters(
         community_id=request.community_id,
-        author_id=request.author_id,
+        author_id=request.written_by,
         tag=request.tag,
         since=_when(request, "since"),
         until=_when(request, "until"),
@@ -47,7 +47,7 @@ def post_filters(request: pb.SearchRequest) -> queries.Filters:
 def comment_filters(request: pb.SearchCommentsRequest) -> queries.Filters:
     return queries.check_filters(
         post_id=request.post_id,
-        author_id=request.author_id,
+        author_id=request.written_by,
         since=_when(request, "since"),
         until=_when(request, "until"),
     )

@@ -117,11 +117,11 @@ def check_filters(
     """Validated filters; INVALID_ARGUMENT for an id that is not a UUID, a tag that is
     not one, or ``since`` not before ``until``."""
     ids = {
-        name: _uuid(name, value)
-        for name, value in (
-            ("community_id", community_id),
-            ("post_id", post_id),
-            ("author_id", author_id),
+        name: _uuid(shown, value)
+        for name, shown, value in (
+            ("community_id", "community_id", community_id),
+            ("post_id", "post_id", post_id),
+            ("author_id", "written_by", author_id),  # the request field's name
         )
     }
     normal_tag = ""

@@ -487,7 +487,7 @@ async def test_post_filters_community_author_tag_and_dates(search: Search, uniqu
     assert (await search.posts(word, community_id=str(community))).hits[0].community_id == str(
         community
     )
-    assert await ids(author_id=str(author)) == [two]
+    assert await ids(written_by=str(author)) == [two]
     assert await ids(tag=f"#{tag.upper()}") == [three, one]  # newest first
     assert await ids(since=_ts(day + timedelta(days=1))) == [three, two]
     assert await ids(until=_ts(day + timedelta(days=1))) == [one]
@@ -507,7 +507,7 @@ async def test_post_filters_community_author_tag_and_dates(search: Search, uniqu
 
     bad: list[dict[str, Any]] = [
         {"community_id": "nope"},
-        {"author_id": "x"},
+        {"written_by": "x"},
         {"tag": "two words"},
         {"since": _ts(day), "until": _ts(day)},
     ]
@@ -519,7 +519,7 @@ async def test_post_filters_community_author_tag_and_dates(search: Search, uniqu
         await search.posts("")  # no words and no filter
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await search.people(word, author_id=str(author))
+        await search.people(word, written_by=str(author))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
@@ -549,7 +549,7 @@ async def test_comments_are_found_edited_deleted_and_filtered(search: Search, un
         str(first.comment_id),
         str(reply.comment_id),
     }
-    assert await _comment_ids(search, word, author_id=str(elsewhere.author_id)) == [
+    assert await _comment_ids(search, word, written_by=str(elsewhere.author_id)) == [
         str(elsewhere.comment_id)
     ]
     future = datetime.now(UTC) + timedelta(days=1)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehallway/search/v1/search.proto\x12\x11hallway.search.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x01\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x05 \x01(\t\x12\x11\n\tauthor_id\x18\x06 \x01(\t\x12\x0b\n\x03tag\x18\x07 \x01(\t\x12)\n\x05since\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampJ\x04\x08\x02\x10\x03R\tviewer_id\"\xb6\x01\n\x07PostHit\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x12\n\nhighlights\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05score\x18\x06 \x01(\x02\x12\x10\n\x08hashtags\x18\x07 \x03(\t\x12\x14\n\x0c\x63ommunity_id\x18\x08 \x01(\t\"g\n\x13SearchPostsResponse\x12(\n\x04hits\x18\x01 \x03(\x0b\x32\x1a.hallway.search.v1.PostHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\"v\n\tPersonHit\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x02\"j\n\x14SearchPeopleResponse\x12*\n\x04hits\x18\x01 \x03(\x0b\x32\x1c.hallway.search.v1.PersonHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\"d\n\x18SearchCommunitiesRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x12\n\nvisibility\x18\x04 \x01(\t\"\xbd\x01\n\x0c\x43ommunityHit\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x12\n\nvisibility\x18\x04 \x01(\t\x12\x10\n\x08official\x18\x05 \x01(\x08\x12\x0f\n\x07posting\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05score\x18\x08 \x01(\x02\"r\n\x19SearchCommunitiesResponse\x12-\n\x04hits\x18\x01 \x03(\x0b\x32\x1f.hallway.search.v1.CommunityHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\"\xc7\x01\n\x15SearchCommentsRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0f\n\x07post_id\x18\x04 \x01(\t\x12\x11\n\tauthor_id\x18\x05 \x01(\t\x12)\n\x05since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe7\x01\n\nCommentHit\x12\x12\n\ncomment_id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x11\n\tauthor_id\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x12\n\nhighlights\x18\x06 \x03(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tedited_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05score\x18\t \x01(\x02\"m\n\x16SearchCommentsResponse\x12+\n\x04hits\x18\x01 \x03(\x0b\x32\x1d.hallway.search.v1.CommentHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\x32\x9a\x03\n\rSearchService\x12W\n\x0bSearchPosts\x12 .hallway.search.v1.SearchRequest\x1a&.hallway.search.v1.SearchPostsResponse\x12Y\n\x0cSearchPeople\x12 .hallway.search.v1.SearchRequest\x1a\'.hallway.search.v1.SearchPeopleResponse\x12n\n\x11SearchCommunities\x12+.hallway.search.v1.SearchCommunitiesRequest\x1a,.hallway.search.v1.SearchCommunitiesResponse\x12\x65\n\x0eSearchComments\x12(.hallway.search.v1.SearchCommentsRequest\x1a).hallway.search.v1.SearchCommentsResponseBj\n\x1bio.github.hallway.search.v1B\x0bSearchProtoP\x01Z<github.com/hallway/hallway/gen/go/hallway/search/v1;searchv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehallway/search/v1/search.proto\x12\x11hallway.search.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x01\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x05 \x01(\t\x12\x12\n\nwritten_by\x18\x06 \x01(\t\x12\x0b\n\x03tag\x18\x07 \x01(\t\x12)\n\x05since\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampJ\x04\x08\x02\x10\x03R\tviewer_id\"\xb6\x01\n\x07PostHit\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x12\n\nhighlights\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05score\x18\x06 \x01(\x02\x12\x10\n\x08hashtags\x18\x07 \x03(\t\x12\x14\n\x0c\x63ommunity_id\x18\x08 \x01(\t\"g\n\x13SearchPostsResponse\x12(\n\x04hits\x18\x01 \x03(\x0b\x32\x1a.hallway.search.v1.PostHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\"v\n\tPersonHit\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x02\"j\n\x14SearchPeopleResponse\x12*\n\x04hits\x18\x01 \x03(\x0b\x32\x1c.hallway.search.v1.PersonHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\"d\n\x18SearchCommunitiesRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x12\n\nvisibility\x18\x04 \x01(\t\"\xbd\x01\n\x0c\x43ommunityHit\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x12\n\nvisibility\x18\x04 \x01(\t\x12\x10\n\x08official\x18\x05 \x01(\x08\x12\x0f\n\x07posting\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05score\x18\x08 \x01(\x02\"r\n\x19SearchCommunitiesResponse\x12-\n\x04hits\x18\x01 \x03(\x0b\x32\x1f.hallway.search.v1.CommunityHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\"\xc8\x01\n\x15SearchCommentsRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0f\n\x07post_id\x18\x04 \x01(\t\x12\x12\n\nwritten_by\x18\x05 \x01(\t\x12)\n\x05since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe7\x01\n\nCommentHit\x12\x12\n\ncomment_id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x11\n\tauthor_id\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x12\n\nhighlights\x18\x06 \x03(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tedited_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05score\x18\t \x01(\x02\"m\n\x16SearchCommentsResponse\x12+\n\x04hits\x18\x01 \x03(\x0b\x32\x1d.hallway.search.v1.CommentHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\x32\x9a\x03\n\rSearchService\x12W\n\x0bSearchPosts\x12 .hallway.search.v1.SearchRequest\x1a&.hallway.search.v1.SearchPostsResponse\x12Y\n\x0cSearchPeople\x12 .hallway.search.v1.SearchRequest\x1a\'.hallway.search.v1.SearchPeopleResponse\x12n\n\x11SearchCommunities\x12+.hallway.search.v1.SearchCommunitiesRequest\x1a,.hallway.search.v1.SearchCommunitiesResponse\x12\x65\n\x0eSearchComments\x12(.hallway.search.v1.SearchCommentsRequest\x1a).hallway.search.v1.SearchCommentsResponseBj\n\x1bio.github.hallway.search.v1B\x0bSearchProtoP\x01Z<github.com/hallway/hallway/gen/go/hallway/search/v1;searchv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,27 +34,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\033io.github.hallway.search.v1B\013SearchProtoP\001Z<github.com/hallway/hallway/gen/go/hallway/search/v1;searchv1'
   _globals['_SEARCHREQUEST']._serialized_start=87
-  _globals['_SEARCHREQUEST']._serialized_end=313
-  _globals['_POSTHIT']._serialized_start=316
-  _globals['_POSTHIT']._serialized_end=498
-  _globals['_SEARCHPOSTSRESPONSE']._serialized_start=500
-  _globals['_SEARCHPOSTSRESPONSE']._serialized_end=603
-  _globals['_PERSONHIT']._serialized_start=605
-  _globals['_PERSONHIT']._serialized_end=723
-  _globals['_SEARCHPEOPLERESPONSE']._serialized_start=725
-  _globals['_SEARCHPEOPLERESPONSE']._serialized_end=831
-  _globals['_SEARCHCOMMUNITIESREQUEST']._serialized_start=833
-  _globals['_SEARCHCOMMUNITIESREQUEST']._serialized_end=933
-  _globals['_COMMUNITYHIT']._serialized_start=936
-  _globals['_COMMUNITYHIT']._serialized_end=1125
-  _globals['_SEARCHCOMMUNITIESRESPONSE']._serialized_start=1127
-  _globals['_SEARCHCOMMUNITIESRESPONSE']._serialized_end=1241
-  _globals['_SEARCHCOMMENTSREQUEST']._serialized_start=1244
-  _globals['_SEARCHCOMMENTSREQUEST']._serialized_end=1443
-  _globals['_COMMENTHIT']._serialized_start=1446
-  _globals['_COMMENTHIT']._serialized_end=1677
-  _globals['_SEARCHCOMMENTSRESPONSE']._serialized_start=1679
-  _globals['_SEARCHCOMMENTSRESPONSE']._serialized_end=1788
-  _globals['_SEARCHSERVICE']._serialized_start=1791
-  _globals['_SEARCHSERVICE']._serialized_end=2201
+  _globals['_SEARCHREQUEST']._serialized_end=314
+  _globals['_POSTHIT']._serialized_start=317
+  _globals['_POSTHIT']._serialized_end=499
+  _globals['_SEARCHPOSTSRESPONSE']._serialized_start=501
+  _globals['_SEARCHPOSTSRESPONSE']._serialized_end=604
+  _globals['_PERSONHIT']._serialized_start=606
+  _globals['_PERSONHIT']._serialized_end=724
+  _globals['_SEARCHPEOPLERESPONSE']._serialized_start=726
+  _globals['_SEARCHPEOPLERESPONSE']._serialized_end=832
+  _globals['_SEARCHCOMMUNITIESREQUEST']._serialized_start=834
+  _globals['_SEARCHCOMMUNITIESREQUEST']._serialized_end=934
+  _globals['_COMMUNITYHIT']._serialized_start=937
+  _globals['_COMMUNITYHIT']._serialized_end=1126
+  _globals['_SEARCHCOMMUNITIESRESPONSE']._serialized_start=1128
+  _globals['_SEARCHCOMMUNITIESRESPONSE']._serialized_end=1242
+  _globals['_SEARCHCOMMENTSREQUEST']._serialized_start=1245
+  _globals['_SEARCHCOMMENTSREQUEST']._serialized_end=1445
+  _globals['_COMMENTHIT']._serialized_start=1448
+  _globals['_COMMENTHIT']._serialized_end=1679
+  _globals['_SEARCHCOMMENTSRESPONSE']._serialized_start=1681
+  _globals['_SEARCHCOMMENTSRESPONSE']._serialized_end=1790
+  _globals['_SEARCHSERVICE']._serialized_start=1793
+  _globals['_SEARCHSERVICE']._serialized_end=2203
 # @@protoc_insertion_point(module_scope)

@@ -93,7 +93,7 @@ class SearchServiceServicer:
 
     def SearchPosts(self, request, context):
         """Posts that match every word and carry every #tag of the query, best match
-        first, then newest. Optional filters (community_id, author_id, tag, since,
+        first, then newest. Optional filters (community_id, written_by, tag, since,
         until) narrow the result; with at least one filter the query may be empty
         (then newest first). Deleted posts and posts withdrawn from the public
         audience are never found. Read-only: safe to retry.
@@ -124,7 +124,7 @@ class SearchServiceServicer:
 
     def SearchComments(self, request, context):
         """Comments on public posts that match every word, best match first, then newest.
-        Optional filters (post_id, author_id, since, until); with at least one the
+        Optional filters (post_id, written_by, since, until); with at least one the
         query may be empty. Deleted comments and those of a deleted or withdrawn post
         are never found. Read-only: safe to retry.
         """
