@@ -386,7 +386,17 @@ SCHEMA = {
             },
             required=["url"],
         ),
-        "smtp": obj({"host": string(minLength=1), "port": PORT, "from": string(minLength=3)}),
+        "smtp": obj(
+            {
+                "host": string(minLength=1),
+                "port": PORT,
+                "from": string(minLength=3),
+                "linkBaseUrl": string(pattern="^https?://"),
+                "unsubscribeKey": obj(
+                    {"existingSecret": string(), "existingSecretKey": string(minLength=1)}
+                ),
+            }
+        ),
         "profile": workload("profile", consumer=False),
         "feed": workload("feed", consumer=True),
         "search": workload("search", consumer=True),

@@ -239,6 +239,15 @@ def test_secrets_come_from_existing_secrets():
         "key": "password",
     }
     assert env("profile")["HALLWAY_KAFKA_SSL_CAFILE"]["value"] == "/etc/hallway/kafka-ca/ca.crt"
+    # notification signs unsubscribe links with the key from the operator's Secret
+    notification = deployments["hallway-notification"]
+    assert env("notification")["HALLWAY_UNSUBSCRIBE_KEY_FILE"]["value"] == (
+        "/etc/hallway/unsubscribe/key"
+    )
+    assert env("notification")["HALLWAY_PUBLIC_URL"]["value"] == "https://hallway.example.com"
+    volumes = {v["name"]: v for v in notification["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["unsubscribe"]["secret"]["secretName"] == "hallway-unsubscribe"
+    assert "HALLWAY_UNSUBSCRIBE_KEY_FILE" not in env("feed")
     # extraEnv replaces the chart's entry instead of duplicating it
     names = [e["name"] for e in containers(deployments["hallway-profile"])[0]["env"]]
     assert names.count("HALLWAY_LOG_LEVEL") == 1
@@ -480,6 +489,11 @@ def test_trust_is_on_by_default_mtls_identity_networkpolicy_secure_cookie():
             assert item["key"] == "public.pem"
             assert env["HALLWAY_IDENTITY_PUBLIC_KEY_FILE"] == "/etc/hallway/identity/public.pem"
             assert env["HALLWAY_GRPC_BIND"] == "0.0.0.0"
+    # Unsubscribe links are signed out of the box: a generated key, kept in the trust Secret.
+    assert "unsubscribe.key" in secrets["hallway-trust"]["data"]
+    notification = deployments["hallway-notification"]["spec"]["template"]["spec"]
+    [item] = {v["name"]: v for v in notification["volumes"]}["unsubscribe"]["secret"]["items"]
+    assert item["key"] == "unsubscribe.key"
 
 
 def _dev_jwt_secret() -> str:

@@ -264,6 +264,12 @@ and key Secrets exist, and `migrate` serves nothing.
   value: {{ $v.smtp.port | quote }}
 - name: HALLWAY_SMTP_FROM
   value: {{ $v.smtp.from | quote }}
+- name: HALLWAY_PUBLIC_URL
+  value: {{ $v.smtp.linkBaseUrl | quote }}
+{{- if .serve }}
+- name: HALLWAY_UNSUBSCRIBE_KEY_FILE
+  value: /etc/hallway/unsubscribe/{{ $v.smtp.unsubscribeKey.existingSecretKey }}
+{{- end }}
 {{- end }}
 {{- if eq $cat.kind "http" }}
 - name: HALLWAY_HTTP_PORT
@@ -324,6 +330,11 @@ replaces the chart's entry of the same name (no duplicate names in the container
 - name: identity
   mountPath: /etc/hallway/identity
   readOnly: true
+{{- if .cat.smtp }}
+- name: unsubscribe
+  mountPath: /etc/hallway/unsubscribe
+  readOnly: true
+{{- end }}
 {{- end }}
 {{- if and (eq .cat.kind "grpc") .root.Values.kafka.tls.caSecret.name }}
 - name: kafka-ca
@@ -355,6 +366,16 @@ replaces the chart's entry of the same name (no duplicate names in the container
     items:
       - key: {{ $key }}
         path: {{ $key }}
+{{- if .cat.smtp }}
+{{- $unsub := .root.Values.smtp.unsubscribeKey }}
+- name: unsubscribe
+  secret:
+    secretName: {{ $unsub.existingSecret | default (printf "%s-trust" (include "hallway.fullname" .root)) }}
+    defaultMode: 0400
+    items:
+      - key: {{ $unsub.existingSecretKey }}
+        path: {{ $unsub.existingSecretKey }}
+{{- end }}
 {{- end }}
 {{- if and (eq .cat.kind "grpc") .root.Values.kafka.tls.caSecret.name }}
 - name: kafka-ca
