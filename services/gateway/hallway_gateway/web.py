@@ -386,6 +386,8 @@ async def search_page(request: Request, q: str = "") -> Response:
     q = q.strip()[:200]
     hits: list = []
     people: list = []
+    communities: list = []
+    comments: list = []
     if q:
         try:
             req = search_pb2.SearchRequest(query=q, page_size=20)
@@ -395,9 +397,26 @@ async def search_page(request: Request, q: str = "") -> Response:
                 search_pb2.SearchRequest(query=q, page_size=10)
             )
             people = [convert.person_hit(h) for h in people_resp.hits]
+            community_resp = await backends.search.SearchCommunities(
+                search_pb2.SearchCommunitiesRequest(query=q, page_size=10)
+            )
+            communities = [convert.community_hit(h) for h in community_resp.hits]
+            comment_resp = await backends.search.SearchComments(
+                search_pb2.SearchCommentsRequest(query=q, page_size=10)
+            )
+            comments = await convert.comment_hits(backends, comment_resp.hits)
         except Problem as exc:
             return _error(request, me, exc)
-    return _render(request, "search.html", me, q=q, hits=hits, people=people)
+    return _render(
+        request,
+        "search.html",
+        me,
+        q=q,
+        hits=hits,
+        people=people,
+        communities=communities,
+        comments=comments,
+    )
 
 
 @router.get("/notifications", response_class=HTMLResponse)

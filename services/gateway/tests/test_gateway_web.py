@@ -132,6 +132,9 @@ def test_other_pages_render() -> None:
     )
     search = h.client.get("/search", params={"q": "shipping"})
     assert "<mark>shipping</mark>" in search.text
+    # Communities and comments are searched too, each linked to its page.
+    assert "About shipping" in search.text and 'href="/c/' in search.text
+    assert 'id="comments-title"' in search.text and "said <mark>shipping</mark>" in search.text
     assert h.client.get("/notifications").status_code == 200
     assert h.client.get("/u/nobody").status_code == 404
 
