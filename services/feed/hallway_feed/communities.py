@@ -466,20 +466,24 @@ async def _withdraw_public(conn: asyncpg.Connection, community: asyncpg.Record) 
     """The community stopped being public: its member list and posts leave the broad
     topics (a membership.deleted / post.withdrawn and a tombstone each)."""
     now = datetime.now(UTC)
+    # Every active membership's next version in one statement (as _next_version does
+    # for one pair), however many members the community has.
     members = await conn.fetch(
-        "SELECT person_id FROM memberships WHERE community_id = $1 AND state = 'active'",
+        """WITH bumped AS (
+               INSERT INTO membership_versions (community_id, person_id, version)
+               SELECT community_id, person_id, 1 FROM memberships
+               WHERE community_id = $1 AND state = 'active'
+               ON CONFLICT (community_id, person_id)
+               DO UPDATE SET version = membership_versions.version + 1
+               RETURNING person_id, version)
+           UPDATE memberships m SET version = b.version FROM bumped b
+           WHERE m.community_id = $1 AND m.person_id = b.person_id
+           RETURNING m.person_id, m.version""",
         community["id"],
     )
     events: list[Event] = []
-    for m in members:
-        version = await _next_version(conn, community["id"], m["person_id"])
-        await conn.execute(
-            "UPDATE memberships SET version = $3 WHERE community_id = $1 AND person_id = $2",
-            community["id"],
-            m["person_id"],
-            version,
-        )
-        events += _membership_ended(community["id"], m["person_id"], "withdrawn", version, now)
+    for m in sorted(members, key=lambda m: m["person_id"]):
+        events += _membership_ended(community["id"], m["person_id"], "withdrawn", m["version"], now)
     posts = await conn.fetch(
         """UPDATE posts SET version = version + 1
            WHERE community_id = $1 AND deleted_at IS NULL

@@ -61,6 +61,7 @@ class PostRef:
     author_id: uuid.UUID
     community_id: uuid.UUID | None
     public: bool
+    comment_count: int = 0
 
 
 async def readable_post(
@@ -68,7 +69,7 @@ async def readable_post(
 ) -> PostRef:
     """The post, if the reader may read it; NOT_FOUND otherwise (as for no post)."""
     row = await conn.fetchrow(
-        f"""SELECT p.id, p.author_id, p.community_id,
+        f"""SELECT p.id, p.author_id, p.community_id, p.comment_count,
                    (p.community_id IS NULL OR (SELECT c.visibility = 'public' FROM communities c
                                                WHERE c.id = p.community_id)) AS public
             FROM posts p WHERE p.id = $2 AND p.deleted_at IS NULL AND {READABLE}"""
@@ -78,7 +79,16 @@ async def readable_post(
     )
     if row is None:
         raise NotFound(POST_NOT_FOUND)
-    return PostRef(row["id"], row["author_id"], row["community_id"], row["public"])
+    return PostRef(
+        row["id"], row["author_id"], row["community_id"], row["public"], row["comment_count"]
+    )
+
+
+async def _community_of(conn: asyncpg.Connection, post: PostRef) -> asyncpg.Record | None:
+    """The post's community as a notice names it (None for a personal post)."""
+    if post.community_id is None:
+        return None
+    return await conn.fetchrow("SELECT id, name FROM communities WHERE id = $1", post.community_id)
 
 
 # Comments ------------------------------------------------------------------------------
@@ -171,11 +181,7 @@ async def _comment_notices(
 ) -> list[Event]:
     """Mentioned people hear of the mention; the post's author and everyone in the
     thread (the comment replied to and its replies) of the reply. Readers only."""
-    community = None
-    if post.community_id is not None:
-        community = await conn.fetchrow(
-            "SELECT id, name FROM communities WHERE id = $1", post.community_id
-        )
+    community = await _community_of(conn, post)
     mentioned = set(
         await notices.readers_among(
             conn, [uuid.UUID(m["person_id"]) for m in row["mentions"]], post.community_id
@@ -476,18 +482,16 @@ async def do_react(
                 )
             events = _reaction_events(post, person, kind, on) if post.public else []
             if on:
-                community = None
-                if post.community_id is not None:
-                    community = await conn.fetchrow(
-                        "SELECT id, name FROM communities WHERE id = $1", post.community_id
-                    )
+                community = await _community_of(conn, post)
                 author = await notices.readers_among(conn, [post.author_id], post.community_id)
                 events += notices.created(
                     "reaction", author, person, post_id=post.id, community=community, reaction=kind
                 )
             await enqueue(conn, events, prefix)
             REACTIONS_CHANGED.labels("added" if on else "removed").inc()
-        return (await counts(conn, [post_id], person))[post_id]
+        summary = (await counts(conn, [post_id], person))[post_id]
+        summary.comments = post.comment_count
+        return summary
 
 
 async def list_reactions(
@@ -515,7 +519,8 @@ async def list_reactions(
 
 @dataclass
 class Counts:
-    """A post's conversation at a glance, for one reader."""
+    """A post's conversation at a glance, for one reader (``comments`` comes with the
+    post row, ``posts.comment_count``; ``counts`` reads the reactions)."""
 
     comments: int = 0
     reactions: dict[str, int] = field(default_factory=dict)
@@ -525,15 +530,11 @@ class Counts:
 async def counts(
     conn: asyncpg.Connection | asyncpg.Pool, post_ids: list[uuid.UUID], reader: uuid.UUID
 ) -> dict[uuid.UUID, Counts]:
-    """Comment and reaction counts and the reader's own reactions of many posts, in
-    three index lookups whatever the number of posts."""
+    """Reaction counts and the reader's own reactions of many posts, in two index
+    lookups whatever the number of posts."""
     out = {pid: Counts() for pid in post_ids}
     if not post_ids:
         return out
-    for row in await conn.fetch(
-        "SELECT id, comment_count FROM posts WHERE id = ANY($1::uuid[])", post_ids
-    ):
-        out[row["id"]].comments = row["comment_count"]
     for row in await conn.fetch(
         """SELECT post_id, kind, count FROM reaction_counts
            WHERE post_id = ANY($1::uuid[]) AND count > 0""",

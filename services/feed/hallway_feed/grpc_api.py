@@ -58,6 +58,8 @@ async def posts_proto(
 ) -> list[pb.Post]:
     """Posts with their counts, read in one batch for the whole page."""
     counts = await conversations.counts(pool, [r["id"] for r in rows], reader_id)
+    for r in rows:
+        counts[r["id"]].comments = r["comment_count"]
     return [to_proto(r, counts[r["id"]]) for r in rows]
 
 

@@ -23,7 +23,14 @@ from hallway_common.audit import audit
 from hallway_common.logs import get_logger
 from hallway_gateway import convert, models
 from hallway_gateway import search_params as sp
-from hallway_gateway.deps import Caller, Services, WriteLimited, is_uuid, resolve_person_id
+from hallway_gateway.deps import (
+    Caller,
+    Services,
+    WriteLimited,
+    is_uuid,
+    known_id,
+    resolve_person_id,
+)
 from hallway_gateway.problems import PROBLEM_JSON, Problem, from_rpc_error
 
 log = get_logger(__name__)
@@ -288,9 +295,7 @@ async def create_post(
         raise Problem(
             400, f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY}", slug="invalid-argument"
         )
-    community_id = body.community_id or ""
-    if community_id and not is_uuid(community_id):
-        raise Problem(404, "community not found", slug="not-found")
+    community_id = known_id(body.community_id, "community") if body.community_id else ""
     p = await backends.feed.CreatePost(
         feed_pb2.CreatePostRequest(text=body.text, idempotency_key=key, community_id=community_id)
     )

@@ -16,7 +16,7 @@ from hallway.feed.v1 import feed_pb2
 from hallway_common.audit import audit
 from hallway_gateway import convert, models
 from hallway_gateway.api import Cursor, Limit, PeopleLimit, post_page, problem_responses
-from hallway_gateway.deps import Caller, Services, WriteLimited, is_uuid, resolve_person_id
+from hallway_gateway.deps import Caller, Services, WriteLimited, known_id, resolve_person_id
 from hallway_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1", responses=problem_responses())
@@ -24,9 +24,7 @@ TAG = "communities"
 
 
 def _community_id(community_id: str) -> str:
-    if not is_uuid(community_id):
-        raise Problem(404, "community not found", slug="not-found")
-    return community_id
+    return known_id(community_id, "community")
 
 
 @router.get(

@@ -13,20 +13,13 @@ from fastapi import APIRouter, Path, Query, Response
 from hallway.feed.v1 import conversation_pb2 as vpb
 from hallway_gateway import convert, models
 from hallway_gateway.api import Cursor, Limit, PeopleLimit, post_page, problem_responses
-from hallway_gateway.deps import Caller, Services, WriteLimited, is_uuid
-from hallway_gateway.problems import Problem
+from hallway_gateway.deps import Caller, Services, WriteLimited, known_id
 
 router = APIRouter(prefix="/api/v1", responses=problem_responses())
 Kind = Annotated[
     models.ReactionKind, Path(description="like, celebrate, insightful, support or funny")
 ]
 Tag = Annotated[str, Path(max_length=65, description="The topic, with or without '#', any case.")]
-
-
-def _id(value: str, what: str) -> str:
-    if not is_uuid(value):
-        raise Problem(404, f"{what} not found", slug="not-found")
-    return value
 
 
 @router.get(
@@ -41,7 +34,9 @@ async def list_comments(
     """A post's top-level comments, oldest first, each followed by its replies
     (`parent_id` set; at most 100 per comment). `limit` counts top-level comments."""
     resp = await backends.conversations.ListComments(
-        vpb.ListCommentsRequest(post_id=_id(post_id, "post"), page_size=limit, page_token=cursor)
+        vpb.ListCommentsRequest(
+            post_id=known_id(post_id, "post"), page_size=limit, page_token=cursor
+        )
     )
     return models.Page(
         items=await convert.comments(backends, resp.comments),
@@ -62,9 +57,11 @@ async def create_comment(
 ) -> models.Comment:
     """Comment on a post, or reply to one of its comments (`parent_id`; a reply to a
     reply joins that thread). @handles become mentions."""
-    parent = _id(body.parent_id, "comment") if body.parent_id else ""
+    parent = known_id(body.parent_id, "comment") if body.parent_id else ""
     resp = await backends.conversations.CreateComment(
-        vpb.CreateCommentRequest(post_id=_id(post_id, "post"), text=body.text, parent_id=parent)
+        vpb.CreateCommentRequest(
+            post_id=known_id(post_id, "post"), text=body.text, parent_id=parent
+        )
     )
     return (await convert.comments(backends, [resp.comment]))[0]
 
@@ -82,7 +79,7 @@ async def update_comment(
     """Edit your comment (403 for someone else's). It then shows `edited_at`; the
     earlier text is kept for moderators."""
     resp = await backends.conversations.UpdateComment(
-        vpb.UpdateCommentRequest(comment_id=_id(comment_id, "comment"), text=body.text)
+        vpb.UpdateCommentRequest(comment_id=known_id(comment_id, "comment"), text=body.text)
     )
     return (await convert.comments(backends, [resp.comment]))[0]
 
@@ -98,7 +95,7 @@ async def delete_comment(comment_id: str, caller: Caller, backends: Services) ->
     """Delete a comment: yours, or any in a community you own or administer. A
     top-level comment takes its replies with it."""
     await backends.conversations.DeleteComment(
-        vpb.DeleteCommentRequest(comment_id=_id(comment_id, "comment"))
+        vpb.DeleteCommentRequest(comment_id=known_id(comment_id, "comment"))
     )
     return Response(status_code=204)
 
@@ -114,7 +111,7 @@ async def comment_history(
 ) -> models.CommentHistory:
     """A comment's earlier texts, for moderators (the `admin` role) and its author."""
     resp = await backends.conversations.GetCommentHistory(
-        vpb.GetCommentHistoryRequest(comment_id=_id(comment_id, "comment"))
+        vpb.GetCommentHistoryRequest(comment_id=known_id(comment_id, "comment"))
     )
     (shown,) = await convert.comments(backends, [resp.comment])
     return models.CommentHistory(
@@ -142,7 +139,7 @@ async def add_reaction(
 ) -> models.ReactionSummary:
     """React to a post. Reacting twice is not an error."""
     resp = await backends.conversations.AddReaction(
-        vpb.AddReactionRequest(post_id=_id(post_id, "post"), kind=kind)
+        vpb.AddReactionRequest(post_id=known_id(post_id, "post"), kind=kind)
     )
     return convert.reaction_summary(resp.summary)
 
@@ -159,7 +156,7 @@ async def remove_reaction(
 ) -> models.ReactionSummary:
     """Take your reaction back. Taking it back twice is not an error."""
     resp = await backends.conversations.RemoveReaction(
-        vpb.RemoveReactionRequest(post_id=_id(post_id, "post"), kind=kind)
+        vpb.RemoveReactionRequest(post_id=known_id(post_id, "post"), kind=kind)
     )
     return convert.reaction_summary(resp.summary)
 
@@ -181,7 +178,7 @@ async def list_reactions(
     """Who reacted, newest first."""
     resp = await backends.conversations.ListReactions(
         vpb.ListReactionsRequest(
-            post_id=_id(post_id, "post"), kind=kind or "", page_size=limit, page_token=cursor
+            post_id=known_id(post_id, "post"), kind=kind or "", page_size=limit, page_token=cursor
         )
     )
     return models.Page(

@@ -98,6 +98,14 @@ def is_uuid(value: str) -> bool:
     return True
 
 
+def known_id(value: str, what: str) -> str:
+    """An id from a path or body; a value that is no UUID names nothing there is: 404
+    ("<what> not found", the words the services use), without a call."""
+    if not is_uuid(value):
+        raise Problem(404, f"{what} not found", slug="not-found")
+    return value
+
+
 async def resolve_person_id(backends: Backends, id_or_handle: str) -> str:
     """People are addressed by id or by handle in URLs; services only take ids."""
     if is_uuid(id_or_handle):
